@@ -1,0 +1,2 @@
+//! The `vmtrans` command line.
+fn main() {}

@@ -1,0 +1,1 @@
+//! placeholder while the IR core is written

@@ -1,0 +1,63 @@
+//! The guest side of vmtrans: read a guest ELF, find its code, and lift it
+//! into the shared IR.
+//!
+//! - [`loader`] reads a 64-bit little-endian ELF into a [`loader::GuestImage`].
+//! - [`discover`] finds functions and blocks from the entry point, symbols,
+//!   `.eh_frame` and recursive descent.
+//! - One folder per guest ISA (`riscv64/`, later `aarch64/` and `x86_64/`),
+//!   each with `decode.rs`, `lift.rs` and `regs.rs`, implements [`Lifter`].
+
+pub mod discover;
+pub mod error;
+pub mod loader;
+pub mod riscv64;
+
+pub use error::{DecodeError, TranslateError};
+pub use vmtrans_abi::Arch;
+
+/// What one guest instruction does to control flow, as code discovery needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Falls through to the next instruction.
+    Next,
+    /// Unconditional direct jump to the target.
+    Jump(u64),
+    /// Conditional direct branch: to the target, or falls through.
+    Branch(u64),
+    /// Direct call of the target; returns to the next instruction.
+    Call(u64),
+    /// Jump through a register (switch tables, tail calls through pointers).
+    IndirectJump,
+    /// Call through a register; returns to the next instruction.
+    IndirectCall,
+    /// Return from a function.
+    Return,
+    /// System call; execution normally continues with the next instruction.
+    Syscall,
+    /// Stops this path: trap, breakpoint, undefined instruction on purpose.
+    Stop,
+}
+
+/// One decoded guest instruction, summarised for discovery and for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InsnInfo {
+    /// Guest address.
+    pub addr: u64,
+    /// Length in bytes.
+    pub len: u8,
+    /// Effect on control flow.
+    pub flow: Flow,
+    /// Disassembly in the style of the architecture's objdump.
+    pub text: String,
+}
+
+/// A guest ISA frontend. Every guest implements this one trait; everything
+/// above it (discovery, function lifting, the CLI) is shared.
+pub trait Lifter: Send + Sync {
+    /// The guest architecture.
+    fn arch(&self) -> Arch;
+
+    /// Decodes the instruction at the start of `code`, which sits at guest
+    /// address `addr`. Errors name the address and the bytes.
+    fn decode(&self, code: &[u8], addr: u64) -> Result<InsnInfo, DecodeError>;
+}

@@ -1,0 +1,1 @@
+//! ELF loading (being written).

@@ -1,0 +1,1 @@
+//! The riscv64 frontend (being written).
