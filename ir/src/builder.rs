@@ -1,0 +1,671 @@
+//! Building functions, with SSA for guest registers made on the fly.
+//!
+//! A lifter reads and writes guest registers naively with
+//! [`FunctionBuilder::use_reg`] and [`FunctionBuilder::def_reg`]; the builder
+//! turns them into SSA values (block parameters where definitions meet), in
+//! the way of Braun et al. and cranelift-frontend: a block's predecessors are
+//! complete once it is *sealed*; uses in unsealed blocks get provisional
+//! parameters that are filled in at sealing.
+//!
+//! The CPU state in memory is kept right at every *sync point*: before a
+//! helper call (which sees the state) and before a terminator that leaves the
+//! function or calls guest code. At [`FunctionBuilder::finish`], every
+//! register defined anywhere in the function is written back before each sync
+//! point with the value it has there; values are read from the state on
+//! function entry, after helper calls and after guest calls. Redundant reads
+//! and writes are removed later by the register pass.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::function::{
+    Block, BlockCall, Function, GuestReg, Inst, RegFile, Terminator, Value, ValueDef,
+};
+use crate::ops::{
+    for_each_op, AtomicOp, FloatCC, Helper, Imm, IntCC, Opcode, RoundingMode, TrapKind,
+};
+use crate::types::Type;
+
+/// What a block knows about a register at its current end.
+#[derive(Clone, Copy, Debug)]
+enum LocalDef {
+    /// The register holds this value.
+    Val(Value),
+    /// The CPU state holds the register's value since this helper call.
+    InState(Inst),
+}
+
+/// Where a sync point sits and what its block knew at that moment.
+struct SyncPoint {
+    block: Block,
+    /// The helper call the write-backs go before; `None` for the terminator.
+    before: Option<Inst>,
+    locals: HashMap<GuestReg, LocalDef>,
+}
+
+/// Builds one [`Function`].
+pub struct FunctionBuilder {
+    func: Function,
+    current: Option<Block>,
+    locals: HashMap<(Block, GuestReg), LocalDef>,
+    entry_values: HashMap<(Block, GuestReg), Value>,
+    /// Blocks whose registers are read from the CPU state on entry.
+    reload_on_entry: HashSet<Block>,
+    sealed: HashSet<Block>,
+    /// Provisional parameters of unsealed blocks: (block, reg, param).
+    incomplete: HashMap<Block, Vec<(GuestReg, Value)>>,
+    defined: HashSet<GuestReg>,
+    syncs: Vec<SyncPoint>,
+}
+
+impl FunctionBuilder {
+    /// Starts a function with the given name, guest entry address and
+    /// register file. Its entry block is created and selected.
+    pub fn new(name: impl Into<String>, entry_pc: u64, regs: Arc<RegFile>) -> FunctionBuilder {
+        let mut func = Function::new(name, entry_pc, regs);
+        let entry = func.add_block();
+        func.set_block_pc(entry, Some(entry_pc));
+        let mut b = FunctionBuilder {
+            func,
+            current: Some(entry),
+            locals: HashMap::new(),
+            entry_values: HashMap::new(),
+            reload_on_entry: HashSet::from([entry]),
+            sealed: HashSet::from([entry]),
+            incomplete: HashMap::new(),
+            defined: HashSet::new(),
+            syncs: Vec::new(),
+        };
+        b.current = Some(entry);
+        b
+    }
+
+    /// The function being built (read-only).
+    pub fn func(&self) -> &Function {
+        &self.func
+    }
+
+    /// The register file.
+    pub fn regs(&self) -> &Arc<RegFile> {
+        &self.func.regs
+    }
+
+    /// The block instructions are appended to.
+    pub fn current_block(&self) -> Option<Block> {
+        self.current
+    }
+
+    /// Creates a new block (not selected).
+    pub fn create_block(&mut self) -> Block {
+        self.func.add_block()
+    }
+
+    /// Records the guest address a block starts at.
+    pub fn set_block_pc(&mut self, block: Block, pc: u64) {
+        self.func.set_block_pc(block, Some(pc));
+    }
+
+    /// Adds an explicit parameter to `block`. Explicit parameters must be
+    /// added before any branch to the block is made.
+    pub fn append_block_param(&mut self, block: Block, ty: Type) -> Value {
+        self.func.add_block_param(block, ty)
+    }
+
+    /// Selects the block to append to. It must not have a terminator yet.
+    pub fn switch_to_block(&mut self, block: Block) {
+        assert!(
+            self.func.block(block).term.is_none(),
+            "{block} is already terminated"
+        );
+        self.current = Some(block);
+    }
+
+    /// True when the selected block has no terminator yet.
+    pub fn is_open(&self) -> bool {
+        self.current
+            .is_some_and(|b| self.func.block(b).term.is_none())
+    }
+
+    /// Declares that every predecessor of `block` is now known.
+    pub fn seal_block(&mut self, block: Block) {
+        if !self.sealed.insert(block) {
+            return;
+        }
+        for (reg, param) in self.incomplete.remove(&block).unwrap_or_default() {
+            self.add_param_args(block, reg, param);
+        }
+    }
+
+    /// Seals every block not yet sealed.
+    pub fn seal_all_blocks(&mut self) {
+        let blocks: Vec<Block> = self.func.layout().to_vec();
+        for b in blocks {
+            self.seal_block(b);
+        }
+    }
+
+    // ---- guest registers ----
+
+    /// The current value of guest register `reg` in the selected block.
+    pub fn use_reg(&mut self, reg: GuestReg) -> Value {
+        let block = self.current.expect("no block selected");
+        self.end_value(block, reg)
+    }
+
+    /// Sets guest register `reg` to `value` from here on.
+    pub fn def_reg(&mut self, reg: GuestReg, value: Value) {
+        let block = self.current.expect("no block selected");
+        debug_assert_eq!(
+            self.func.value_type(value),
+            self.func.regs.desc(reg).ty,
+            "def_reg type mismatch for {}",
+            self.func.regs.desc(reg).name
+        );
+        self.locals.insert((block, reg), LocalDef::Val(value));
+        self.defined.insert(reg);
+    }
+
+    fn end_value(&mut self, block: Block, reg: GuestReg) -> Value {
+        match self.locals.get(&(block, reg)).copied() {
+            Some(LocalDef::Val(v)) => v,
+            Some(LocalDef::InState(after)) => {
+                let v = self.insert_read_after(block, reg, Some(after));
+                self.locals.insert((block, reg), LocalDef::Val(v));
+                v
+            }
+            None => self.entry_value(block, reg),
+        }
+    }
+
+    fn entry_value(&mut self, block: Block, reg: GuestReg) -> Value {
+        if let Some(&v) = self.entry_values.get(&(block, reg)) {
+            return v;
+        }
+        let preds = self.func.preds(block);
+        let sealed = self.sealed.contains(&block);
+        let v = if self.reload_on_entry.contains(&block) || (sealed && preds.is_empty()) {
+            self.insert_read_after(block, reg, None)
+        } else if sealed && preds.len() == 1 {
+            let v = self.end_value(preds[0], reg);
+            self.entry_values.insert((block, reg), v);
+            return v;
+        } else {
+            let ty = self.func.regs.desc(reg).ty;
+            let param = self.func.add_block_param(block, ty);
+            self.entry_values.insert((block, reg), param);
+            if sealed {
+                self.add_param_args(block, reg, param);
+            } else {
+                self.incomplete.entry(block).or_default().push((reg, param));
+            }
+            return param;
+        };
+        self.entry_values.insert((block, reg), v);
+        v
+    }
+
+    /// Appends, to every branch into `block`, the argument for `param`.
+    fn add_param_args(&mut self, block: Block, reg: GuestReg, param: Value) {
+        let ValueDef::Param(_, index) = self.func.value(param).def else {
+            unreachable!("provisional parameter is not a parameter");
+        };
+        for pred in self.func.preds(block) {
+            let arg = self.end_value(pred, reg);
+            self.func.update_terminator(pred, |t| {
+                for d in t.dests_mut() {
+                    if d.block == block && d.args.len() == index as usize {
+                        d.args.push(arg);
+                    }
+                }
+            });
+        }
+    }
+
+    /// Emits `read_reg` for `reg` in `block`: at its start, or right after the
+    /// helper call `after`.
+    fn insert_read_after(&mut self, block: Block, reg: GuestReg, after: Option<Inst>) -> Value {
+        let ty = self.func.regs.desc(reg).ty;
+        let inst = self
+            .func
+            .create_inst(Opcode::ReadReg, ty, Vec::new(), Imm::Reg(reg), Some(ty));
+        let insts = self.func.block_insts_mut(block);
+        let pos = match after {
+            None => 0,
+            Some(a) => insts.iter().position(|&i| i == a).expect("helper not in block") + 1,
+        };
+        insts.insert(pos, inst);
+        self.func.inst(inst).result.expect("read_reg has a result")
+    }
+
+    fn snapshot(&self, block: Block) -> HashMap<GuestReg, LocalDef> {
+        self.locals
+            .iter()
+            .filter(|((b, _), _)| *b == block)
+            .map(|((_, r), d)| (*r, *d))
+            .collect()
+    }
+
+    // ---- instructions ----
+
+    /// Appends an instruction to the selected block and returns its result.
+    /// The result type follows from the op's signature and `ty`.
+    pub fn ins(&mut self, op: Opcode, ty: Type, args: &[Value], imm: Imm) -> Option<Value> {
+        let block = self.current.expect("no block selected");
+        assert!(self.is_open(), "{block} is already terminated");
+        let result_ty = match imm {
+            Imm::Helper(h) => h.result(),
+            _ => op.sig().result_type(ty),
+        };
+        let inst = self
+            .func
+            .create_inst(op, ty, args.to_vec(), imm, result_ty);
+        if op == Opcode::CallHelper {
+            let locals = self.snapshot(block);
+            self.syncs.push(SyncPoint {
+                block,
+                before: Some(inst),
+                locals,
+            });
+        }
+        self.func.append_inst(block, inst);
+        if op == Opcode::CallHelper {
+            for reg in 0..self.func.regs.len() {
+                self.locals
+                    .insert((block, GuestReg(reg as u16)), LocalDef::InState(inst));
+            }
+        }
+        self.func.inst(inst).result
+    }
+
+    fn ins_value(&mut self, op: Opcode, ty: Type, args: &[Value], imm: Imm) -> Value {
+        self.ins(op, ty, args, imm)
+            .unwrap_or_else(|| panic!("{op} has no result"))
+    }
+
+    fn ty(&self, v: Value) -> Type {
+        self.func.value_type(v)
+    }
+
+    // ---- terminators ----
+
+    fn terminate(&mut self, term: Terminator) {
+        let block = self.current.expect("no block selected");
+        assert!(self.is_open(), "{block} is already terminated");
+        let syncs = matches!(
+            term,
+            Terminator::Call { .. }
+                | Terminator::Return { .. }
+                | Terminator::Exit { .. }
+                | Terminator::Trap { .. }
+        );
+        if syncs {
+            let locals = self.snapshot(block);
+            self.syncs.push(SyncPoint {
+                block,
+                before: None,
+                locals,
+            });
+        }
+        for d in term.dests() {
+            assert!(
+                !self.sealed.contains(&d.block) || self.func.preds(d.block).contains(&block),
+                "branch to sealed {}",
+                d.block
+            );
+        }
+        self.func.set_terminator(block, term);
+    }
+
+    /// Unconditional branch.
+    pub fn jump(&mut self, dest: Block, args: &[Value]) {
+        self.terminate(Terminator::Jump(BlockCall {
+            block: dest,
+            args: args.to_vec(),
+        }));
+    }
+
+    /// Two-way branch on `cond` (an `i1`).
+    pub fn brif(&mut self, cond: Value, then_dest: Block, else_dest: Block) {
+        self.terminate(Terminator::Brif {
+            cond,
+            then_dest: BlockCall::new(then_dest),
+            else_dest: BlockCall::new(else_dest),
+        });
+    }
+
+    /// Multi-way branch on `index`.
+    pub fn switch(&mut self, index: Value, cases: &[(u64, Block)], default: Block) {
+        self.terminate(Terminator::Switch {
+            index,
+            cases: cases.iter().map(|&(k, b)| (k, BlockCall::new(b))).collect(),
+            default: BlockCall::new(default),
+        });
+    }
+
+    /// Guest call of `target` returning to `return_pc`; execution continues in
+    /// `cont` when the callee returns there. Registers are reloaded from the
+    /// CPU state after the call (in a landing block the builder adds).
+    pub fn call(&mut self, target: Value, return_pc: u64, cont: Block) {
+        let landing = self.func.add_block();
+        self.func.set_block_pc(landing, Some(return_pc));
+        self.reload_on_entry.insert(landing);
+        self.terminate(Terminator::Call {
+            target,
+            return_pc,
+            cont: BlockCall::new(landing),
+        });
+        self.sealed.insert(landing);
+        self.current = Some(landing);
+        self.jump(cont, &[]);
+    }
+
+    /// Guest return to `pc`.
+    pub fn ret(&mut self, pc: Value) {
+        self.terminate(Terminator::Return { pc });
+    }
+
+    /// Leaves to the dispatcher, continuing at guest `pc`.
+    pub fn exit(&mut self, pc: Value) {
+        self.terminate(Terminator::Exit { pc });
+    }
+
+    /// Leaves to the dispatcher at a constant guest address.
+    pub fn exit_to(&mut self, pc: u64) {
+        let v = self.iconst(Type::I64, pc as i128);
+        self.exit(v);
+    }
+
+    /// Stops the guest with a fault at guest address `pc`.
+    pub fn trap(&mut self, kind: TrapKind, pc: u64) {
+        self.terminate(Terminator::Trap { kind, pc });
+    }
+
+    /// Seals every block, writes registers back at every sync point and
+    /// returns the function.
+    pub fn finish(mut self) -> Function {
+        self.seal_all_blocks();
+        let syncs = std::mem::take(&mut self.syncs);
+        let mut defined: Vec<GuestReg> = self.defined.iter().copied().collect();
+        defined.sort_unstable();
+        for sync in syncs {
+            self.write_back(&sync, &defined);
+        }
+        self.func
+    }
+
+    fn write_back(&mut self, sync: &SyncPoint, defined: &[GuestReg]) {
+        let mut writes = Vec::new();
+        for &reg in defined {
+            let value = match sync.locals.get(&reg) {
+                Some(LocalDef::Val(v)) => *v,
+                Some(LocalDef::InState(_)) => continue,
+                None => self.entry_value(sync.block, reg),
+            };
+            let ty = self.func.regs.desc(reg).ty;
+            writes.push(
+                self.func
+                    .create_inst(Opcode::WriteReg, ty, vec![value], Imm::Reg(reg), None),
+            );
+        }
+        let insts = self.func.block_insts_mut(sync.block);
+        let pos = match sync.before {
+            Some(h) => insts.iter().position(|&i| i == h).expect("helper not in block"),
+            None => insts.len(),
+        };
+        insts.splice(pos..pos, writes);
+    }
+}
+
+macro_rules! builder_method {
+    (IConst, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, ty: Type, imm: i128) -> Value {
+            self.ins_value(Opcode::$v, ty, &[], Imm::Int(imm as u128 & ty.mask()))
+        }
+    };
+    (FConst, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, ty: Type, bits: u64) -> Value {
+            self.ins_value(Opcode::$v, ty, &[], Imm::Int(bits as u128 & ty.mask()))
+        }
+    };
+    (VConst, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, bits: u128) -> Value {
+            self.ins_value(Opcode::$v, Type::V128, &[], Imm::Int(bits))
+        }
+    };
+    (Unary, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, x: Value) -> Value {
+            let ty = self.ty(x);
+            self.ins_value(Opcode::$v, ty, &[x], Imm::None)
+        }
+    };
+    (Binary, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, x: Value, y: Value) -> Value {
+            let ty = self.ty(x);
+            self.ins_value(Opcode::$v, ty, &[x, y], Imm::None)
+        }
+    };
+    (UnaryRm, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, rm: RoundingMode, x: Value) -> Value {
+            let ty = self.ty(x);
+            self.ins_value(Opcode::$v, ty, &[x], Imm::Rm(rm))
+        }
+    };
+    (BinaryRm, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, rm: RoundingMode, x: Value, y: Value) -> Value {
+            let ty = self.ty(x);
+            self.ins_value(Opcode::$v, ty, &[x, y], Imm::Rm(rm))
+        }
+    };
+    (TernaryRm, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, rm: RoundingMode, x: Value, y: Value, z: Value) -> Value {
+            let ty = self.ty(x);
+            self.ins_value(Opcode::$v, ty, &[x, y, z], Imm::Rm(rm))
+        }
+    };
+    (Cmp, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, cc: IntCC, x: Value, y: Value) -> Value {
+            let ty = self.ty(x);
+            self.ins_value(Opcode::$v, ty, &[x, y], Imm::Cc(cc))
+        }
+    };
+    (FCmp, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, cc: FloatCC, x: Value, y: Value) -> Value {
+            let ty = self.ty(x);
+            self.ins_value(Opcode::$v, ty, &[x, y], Imm::Fcc(cc))
+        }
+    };
+    (Select, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, c: Value, x: Value, y: Value) -> Value {
+            let ty = self.ty(x);
+            self.ins_value(Opcode::$v, ty, &[c, x, y], Imm::None)
+        }
+    };
+    (Convert, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, ty: Type, x: Value) -> Value {
+            self.ins_value(Opcode::$v, ty, &[x], Imm::None)
+        }
+    };
+    (ConvertRm, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, ty: Type, rm: RoundingMode, x: Value) -> Value {
+            self.ins_value(Opcode::$v, ty, &[x], Imm::Rm(rm))
+        }
+    };
+    (Load, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, ty: Type, addr: Value) -> Value {
+            self.ins_value(Opcode::$v, ty, &[addr], Imm::None)
+        }
+    };
+    (Store, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, addr: Value, x: Value) {
+            let ty = self.ty(x);
+            self.ins(Opcode::$v, ty, &[addr, x], Imm::None);
+        }
+    };
+    (ReadReg, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        ///
+        /// Raw access that bypasses register tracking: lifters use
+        /// [`FunctionBuilder::use_reg`] instead.
+        pub fn $m(&mut self, reg: GuestReg) -> Value {
+            let ty = self.func.regs.desc(reg).ty;
+            self.ins_value(Opcode::$v, ty, &[], Imm::Reg(reg))
+        }
+    };
+    (WriteReg, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        ///
+        /// Raw access that bypasses register tracking: lifters use
+        /// [`FunctionBuilder::def_reg`] instead.
+        pub fn $m(&mut self, reg: GuestReg, x: Value) {
+            let ty = self.ty(x);
+            self.ins(Opcode::$v, ty, &[x], Imm::Reg(reg));
+        }
+    };
+    (AtomicRmw, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, op: AtomicOp, addr: Value, x: Value) -> Value {
+            let ty = self.ty(x);
+            self.ins_value(Opcode::$v, ty, &[addr, x], Imm::Atomic(op))
+        }
+    };
+    (AtomicCas, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, addr: Value, expected: Value, new: Value) -> Value {
+            let ty = self.ty(expected);
+            self.ins_value(Opcode::$v, ty, &[addr, expected, new], Imm::None)
+        }
+    };
+    (Fence, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self) {
+            self.ins(Opcode::$v, Type::I64, &[], Imm::None);
+        }
+    };
+    (Helper, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, helper: Helper, args: &[Value]) -> Option<Value> {
+            let ty = helper.result().unwrap_or(Type::I64);
+            self.ins(Opcode::$v, ty, args, Imm::Helper(helper))
+        }
+    };
+    (VecUnary, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, lane: Type, x: Value) -> Value {
+            self.ins_value(Opcode::$v, lane, &[x], Imm::None)
+        }
+    };
+    (VecBinary, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, lane: Type, x: Value, y: Value) -> Value {
+            self.ins_value(Opcode::$v, lane, &[x, y], Imm::None)
+        }
+    };
+    (VecTernary, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, lane: Type, c: Value, x: Value, y: Value) -> Value {
+            self.ins_value(Opcode::$v, lane, &[c, x, y], Imm::None)
+        }
+    };
+    (VecCompare, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, lane: Type, cc: IntCC, x: Value, y: Value) -> Value {
+            self.ins_value(Opcode::$v, lane, &[x, y], Imm::Cc(cc))
+        }
+    };
+    (VecFloatCompare, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, lane: Type, cc: FloatCC, x: Value, y: Value) -> Value {
+            self.ins_value(Opcode::$v, lane, &[x, y], Imm::Fcc(cc))
+        }
+    };
+    (VecExtract, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, lane: Type, index: u8, x: Value) -> Value {
+            self.ins_value(Opcode::$v, lane, &[x], Imm::Lane(index))
+        }
+    };
+    (VecInsert, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, lane: Type, index: u8, x: Value, scalar: Value) -> Value {
+            self.ins_value(Opcode::$v, lane, &[x, scalar], Imm::Lane(index))
+        }
+    };
+    (VecShuffle, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self, bytes: [u8; 16], x: Value, y: Value) -> Value {
+            self.ins_value(Opcode::$v, Type::I8, &[x, y], Imm::Bytes(bytes))
+        }
+    };
+}
+
+macro_rules! define_builder_methods {
+    ($($variant:ident $method:ident $sig:ident $doc:literal,)*) => {
+        /// One method per op, generated from the op table.
+        impl FunctionBuilder {
+            $(shape_of!($sig, $variant, $method, $doc);)*
+        }
+    };
+}
+
+/// Routes each signature to the builder-method shape it uses.
+macro_rules! shape_of {
+    (IConst, $($r:tt)*) => { builder_method!(IConst, $($r)*); };
+    (FConst, $($r:tt)*) => { builder_method!(FConst, $($r)*); };
+    (VConst, $($r:tt)*) => { builder_method!(VConst, $($r)*); };
+    (IntUnary, $($r:tt)*) => { builder_method!(Unary, $($r)*); };
+    (IntTest, $($r:tt)*) => { builder_method!(Unary, $($r)*); };
+    (FloatUnary, $($r:tt)*) => { builder_method!(Unary, $($r)*); };
+    (FloatClass, $($r:tt)*) => { builder_method!(Unary, $($r)*); };
+    (IntBinary, $($r:tt)*) => { builder_method!(Binary, $($r)*); };
+    (Shift, $($r:tt)*) => { builder_method!(Binary, $($r)*); };
+    (IntFlag, $($r:tt)*) => { builder_method!(Binary, $($r)*); };
+    (FloatBinary, $($r:tt)*) => { builder_method!(Binary, $($r)*); };
+    (FloatUnaryRm, $($r:tt)*) => { builder_method!(UnaryRm, $($r)*); };
+    (FloatBinaryRm, $($r:tt)*) => { builder_method!(BinaryRm, $($r)*); };
+    (FloatTernaryRm, $($r:tt)*) => { builder_method!(TernaryRm, $($r)*); };
+    (IntCompare, $($r:tt)*) => { builder_method!(Cmp, $($r)*); };
+    (FloatCompare, $($r:tt)*) => { builder_method!(FCmp, $($r)*); };
+    (Select, $($r:tt)*) => { builder_method!(Select, $($r)*); };
+    (Extend, $($r:tt)*) => { builder_method!(Convert, $($r)*); };
+    (Reduce, $($r:tt)*) => { builder_method!(Convert, $($r)*); };
+    (Bitcast, $($r:tt)*) => { builder_method!(Convert, $($r)*); };
+    (FloatToInt, $($r:tt)*) => { builder_method!(Convert, $($r)*); };
+    (IntToFloat, $($r:tt)*) => { builder_method!(ConvertRm, $($r)*); };
+    (FloatToFloat, $($r:tt)*) => { builder_method!(ConvertRm, $($r)*); };
+    (Load, $($r:tt)*) => { builder_method!(Load, $($r)*); };
+    (Store, $($r:tt)*) => { builder_method!(Store, $($r)*); };
+    (ReadReg, $($r:tt)*) => { builder_method!(ReadReg, $($r)*); };
+    (WriteReg, $($r:tt)*) => { builder_method!(WriteReg, $($r)*); };
+    (AtomicRmw, $($r:tt)*) => { builder_method!(AtomicRmw, $($r)*); };
+    (AtomicCas, $($r:tt)*) => { builder_method!(AtomicCas, $($r)*); };
+    (Fence, $($r:tt)*) => { builder_method!(Fence, $($r)*); };
+    (Helper, $($r:tt)*) => { builder_method!(Helper, $($r)*); };
+    (VecUnary, $($r:tt)*) => { builder_method!(VecUnary, $($r)*); };
+    (VecSplat, $($r:tt)*) => { builder_method!(VecUnary, $($r)*); };
+    (VecReduce, $($r:tt)*) => { builder_method!(VecUnary, $($r)*); };
+    (VecBinary, $($r:tt)*) => { builder_method!(VecBinary, $($r)*); };
+    (VecShift, $($r:tt)*) => { builder_method!(VecBinary, $($r)*); };
+    (VecTernary, $($r:tt)*) => { builder_method!(VecTernary, $($r)*); };
+    (VecCompare, $($r:tt)*) => { builder_method!(VecCompare, $($r)*); };
+    (VecFloatCompare, $($r:tt)*) => { builder_method!(VecFloatCompare, $($r)*); };
+    (VecExtract, $($r:tt)*) => { builder_method!(VecExtract, $($r)*); };
+    (VecInsert, $($r:tt)*) => { builder_method!(VecInsert, $($r)*); };
+    (VecShuffle, $($r:tt)*) => { builder_method!(VecShuffle, $($r)*); };
+}
+
+for_each_op!(define_builder_methods);

@@ -1,0 +1,1 @@
+//! The pass pipeline (being written).

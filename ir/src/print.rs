@@ -1,0 +1,1 @@
+//! Text printer (being written).
