@@ -231,7 +231,13 @@ impl FunctionBuilder {
         let insts = self.func.block_insts_mut(block);
         let pos = match after {
             None => 0,
-            Some(a) => insts.iter().position(|&i| i == a).expect("helper not in block") + 1,
+            Some(a) => {
+                insts
+                    .iter()
+                    .position(|&i| i == a)
+                    .expect("helper not in block")
+                    + 1
+            }
         };
         insts.insert(pos, inst);
         self.func.inst(inst).result.expect("read_reg has a result")
@@ -256,9 +262,7 @@ impl FunctionBuilder {
             Imm::Helper(h) => h.result(),
             _ => op.sig().result_type(ty),
         };
-        let inst = self
-            .func
-            .create_inst(op, ty, args.to_vec(), imm, result_ty);
+        let inst = self.func.create_inst(op, ty, args.to_vec(), imm, result_ty);
         if op == Opcode::CallHelper {
             let locals = self.snapshot(block);
             self.syncs.push(SyncPoint {
@@ -402,14 +406,20 @@ impl FunctionBuilder {
                 None => self.entry_value(sync.block, reg),
             };
             let ty = self.func.regs.desc(reg).ty;
-            writes.push(
-                self.func
-                    .create_inst(Opcode::WriteReg, ty, vec![value], Imm::Reg(reg), None),
-            );
+            writes.push(self.func.create_inst(
+                Opcode::WriteReg,
+                ty,
+                vec![value],
+                Imm::Reg(reg),
+                None,
+            ));
         }
         let insts = self.func.block_insts_mut(sync.block);
         let pos = match sync.before {
-            Some(h) => insts.iter().position(|&i| i == h).expect("helper not in block"),
+            Some(h) => insts
+                .iter()
+                .position(|&i| i == h)
+                .expect("helper not in block"),
             None => insts.len(),
         };
         insts.splice(pos..pos, writes);
