@@ -1,0 +1,202 @@
+//! Lifting whole guest functions: the part every guest shares.
+//!
+//! [`lift_function`] creates one IR block per discovered guest block, walks
+//! each block's instructions and hands each one to the guest's
+//! [`Lifter::lift`]. The lifter emits semantics through [`LiftCx`], which maps
+//! guest control flow onto the function's blocks: a branch to a guest address
+//! inside the function becomes an IR branch, anything else an `exit` to the
+//! runtime's dispatcher.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use vmtrans_ir::{Block, Function, FunctionBuilder, RegFile, TrapKind, Type, Value};
+
+use crate::error::{hex, DecodeError};
+use crate::Lifter;
+
+/// An instruction the lifter cannot translate; it becomes a guest trap.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot lift {arch} instruction at {addr:#x} ({}): {reason}", hex(bytes))]
+pub struct LiftError {
+    /// Guest architecture name.
+    pub arch: &'static str,
+    /// Guest address.
+    pub addr: u64,
+    /// The instruction bytes.
+    pub bytes: Vec<u8>,
+    /// Why.
+    pub reason: String,
+}
+
+/// One guest block to lift: `[start, end)` in guest addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockRange {
+    /// First instruction.
+    pub start: u64,
+    /// One past the last instruction's last byte.
+    pub end: u64,
+}
+
+/// The guest code a function is lifted from: a way to read bytes.
+pub trait CodeSource {
+    /// Up to `len` bytes at guest address `addr` (fewer at the end of a
+    /// segment), or `None` when nothing executable is mapped there.
+    fn code(&self, addr: u64, len: usize) -> Option<&[u8]>;
+}
+
+/// The lifting context for one instruction: the builder plus guest-PC-aware
+/// control flow.
+pub struct LiftCx<'a> {
+    /// The function builder; lifters use it for semantics.
+    pub b: FunctionBuilder,
+    blocks: &'a BTreeMap<u64, Block>,
+    pc: u64,
+    len: u64,
+}
+
+impl LiftCx<'_> {
+    /// Guest address of the instruction being lifted.
+    pub fn pc(&self) -> u64 {
+        self.pc
+    }
+
+    /// Guest address of the next instruction.
+    pub fn next_pc(&self) -> u64 {
+        self.pc.wrapping_add(self.len)
+    }
+
+    /// An `i64` constant.
+    pub fn const64(&mut self, v: u64) -> Value {
+        self.b.iconst(Type::I64, v as i128)
+    }
+
+    /// The IR block for guest address `pc`: the function's block when `pc`
+    /// starts one, otherwise a new block that exits to the dispatcher.
+    fn block_for(&mut self, pc: u64) -> Block {
+        if let Some(&b) = self.blocks.get(&pc) {
+            return b;
+        }
+        let here = self.b.current_block().expect("lifting outside a block");
+        let exit = self.b.create_block();
+        self.b.switch_to_block(exit);
+        self.b.exit_to(pc);
+        self.b.switch_to_block(here);
+        exit
+    }
+
+    /// Unconditional jump to a constant guest address.
+    pub fn jump_to(&mut self, target: u64) {
+        match self.blocks.get(&target) {
+            Some(&b) => self.b.jump(b, &[]),
+            None => self.b.exit_to(target),
+        }
+    }
+
+    /// Jump to `target` when `cond` (i1) holds, else fall through to the next
+    /// instruction.
+    pub fn branch(&mut self, cond: Value, target: u64) {
+        let taken = self.block_for(target);
+        let fall = self.block_for(self.next_pc());
+        self.b.brif(cond, taken, fall);
+    }
+
+    /// Guest call of `target` (i64); returns to the next instruction.
+    pub fn call(&mut self, target: Value) {
+        let ret = self.next_pc();
+        let cont = self.block_for(ret);
+        self.b.call(target, ret, cont);
+    }
+
+    /// Guest return to `target` (i64).
+    pub fn ret(&mut self, target: Value) {
+        self.b.ret(target);
+    }
+
+    /// Indirect jump to `target` (i64) through the dispatcher.
+    pub fn jump_indirect(&mut self, target: Value) {
+        self.b.exit(target);
+    }
+
+    /// Stops the guest with a trap at this instruction.
+    pub fn trap(&mut self, kind: TrapKind) {self.b.trap(kind, self.pc);}
+}
+
+/// Lifts one guest function made of `blocks` (the first starts at
+/// `entry_pc`). Instructions that cannot be decoded or lifted become traps at
+/// their address and are reported in the returned list; they are not fatal
+/// for the rest of the program.
+pub fn lift_function(
+    lifter: &dyn Lifter,
+    code: &dyn CodeSource,
+    name: &str,
+    entry_pc: u64,
+    blocks: &[BlockRange],
+) -> (Function, Vec<LiftIssue>) {
+    let regs: Arc<RegFile> = lifter.regfile();
+    let mut b = FunctionBuilder::new(name, entry_pc, regs);
+    let mut map = BTreeMap::new();
+    for r in blocks {
+        let block = b.create_block();
+        b.set_block_pc(block, r.start);
+        map.insert(r.start, block);
+    }
+    // The entry block only enters: guest code may branch back to its start.
+    let mut cx = LiftCx {
+        b,
+        blocks: &map,
+        pc: entry_pc,
+        len: 0,
+    };
+    cx.jump_to(entry_pc);
+    let mut issues = Vec::new();
+    for r in blocks {
+        cx.b.switch_to_block(map[&r.start]);
+        lift_block(lifter, code, &mut cx, r, &mut issues);
+    }
+    (cx.b.finish(), issues)
+}
+
+/// Something in a function that was translated into a trap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiftIssue {
+    /// Bytes that do not decode.
+    Decode(DecodeError),
+    /// A decoded instruction the lifter does not support.
+    Lift(LiftError),
+}
+
+fn lift_block(
+    lifter: &dyn Lifter,
+    code: &dyn CodeSource,
+    cx: &mut LiftCx,
+    r: &BlockRange,
+    issues: &mut Vec<LiftIssue>,
+) {
+    let mut pc = r.start;
+    while pc < r.end && cx.b.is_open() {
+        cx.pc = pc;
+        let bytes = code.code(pc, 16).unwrap_or(&[]);
+        let info = match lifter.decode(bytes, pc) {
+            Ok(info) => info,
+            Err(e) => {
+                issues.push(LiftIssue::Decode(e));
+                cx.len = 0;
+                cx.b.trap(TrapKind::Undecodable, pc);
+                return;
+            }
+        };
+        cx.len = u64::from(info.len);
+        if let Err(e) = lifter.lift(&bytes[..usize::from(info.len)], cx) {
+            issues.push(LiftIssue::Lift(e));
+            if cx.b.is_open() {
+                cx.b.trap(TrapKind::Illegal, pc);
+            }
+            return;
+        }
+        pc += u64::from(info.len);
+    }
+    if cx.b.is_open() {
+        cx.jump_to(r.end);
+    }
+}
