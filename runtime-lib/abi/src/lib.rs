@@ -103,14 +103,165 @@ pub const REGS_OFFSET: usize = 64;
 
 /// Fields of the CPU-state header (byte offsets from the start of the state).
 pub mod header {
-    /// Host address of guest address 0 (the guest memory base).
+    /// Host address of guest address 0 (the guest memory base), u64.
     pub const MEM_BASE: usize = 0;
-    /// Why translated code returned to the runtime (see `ExitReason` in the runtime).
+    /// Why translated code returned (one of [`super::exit`]), u64.
     pub const EXIT_REASON: usize = 8;
-    /// Guest PC at which execution continues after an exit.
+    /// Guest PC of the instruction that trapped or faulted, u64.
     pub const EXIT_PC: usize = 16;
-    /// Faulting guest address, when the exit is a fault.
+    /// Faulting guest address, when the exit is a memory fault, u64.
     pub const FAULT_ADDR: usize = 24;
+    /// Runtime-private pointer (the runtime's per-thread context), u64.
+    pub const RUNTIME: usize = 32;
+}
+
+/// How translated code left: the value of the `EXIT_REASON` header field
+/// when a translated function returns.
+///
+/// A translated function has the host C signature
+/// `extern "C" fn(state: *mut u8, mem: *mut u8) -> u64` (`state` is the CPU
+/// state, `mem` the guest memory base) and returns a guest PC:
+/// - [`exit::RETURN`]: the guest executed a return; the PC is where it
+///   returns to. A caller compares it with the address after its call and
+///   continues in line when they match; otherwise it returns the PC itself
+///   (still `RETURN`), so mismatches (longjmp, exception unwinding) travel up
+///   until a frame that expects them.
+/// - [`exit::JUMP`]: the guest jumped somewhere this function does not
+///   contain (indirect jump, tail call, code not found ahead of time);
+///   execution continues at the PC in the same guest call frame. A caller
+///   hands the PC to [`HELPER_CONTINUE`] and treats what it returns as the
+///   callee's result.
+/// - any trap reason: stop and let the runtime deliver the guest signal;
+///   the PC is the faulting instruction (also in `EXIT_PC`).
+pub mod exit {
+    /// The guest returned; continue at the returned PC.
+    pub const RETURN: u64 = 0;
+    /// The guest jumped; continue at the returned PC in the same frame.
+    pub const JUMP: u64 = 1;
+    /// Illegal or unsupported instruction (SIGILL).
+    pub const TRAP_ILLEGAL: u64 = 2;
+    /// Breakpoint instruction (SIGTRAP).
+    pub const TRAP_BREAKPOINT: u64 = 3;
+    /// Integer division fault (SIGFPE).
+    pub const TRAP_DIVIDE: u64 = 4;
+    /// Undecodable bytes reached (SIGILL).
+    pub const TRAP_UNDECODABLE: u64 = 5;
+    /// Memory fault at `FAULT_ADDR` (SIGSEGV).
+    pub const TRAP_SEGV: u64 = 6;
+}
+
+/// Guest addresses are taken modulo 2^`GUEST_ADDR_BITS`: generated code
+/// computes the host address as `mem + (addr & GUEST_ADDR_MASK)`, so no guest
+/// address can reach outside the guest's reservation (the runtime reserves
+/// 2^40 bytes plus a guard). The masking also implements aarch64's ignored
+/// top byte.
+pub const GUEST_ADDR_BITS: u32 = 40;
+/// Mask applied to every guest address.
+pub const GUEST_ADDR_MASK: u64 = (1 << GUEST_ADDR_BITS) - 1;
+/// Bytes reserved after the guest space so an access at its last byte that
+/// spans past the end still faults instead of touching other memory.
+pub const GUEST_GUARD_BYTES: u64 = 1 << 16;
+
+/// Runtime entry points that generated code calls. All take the CPU state
+/// first; their host C signatures are given with each symbol.
+pub mod helpers {
+    /// `extern "C" fn(state: *mut u8)`: Linux system call per the guest ABI.
+    pub const SYSCALL: &str = "vmtrans_rt_syscall";
+    /// `extern "C" fn(state: *mut u8) -> u64`: cycle counter.
+    pub const READ_CYCLE: &str = "vmtrans_rt_read_cycle";
+    /// `extern "C" fn(state: *mut u8) -> u64`: wall-clock timer.
+    pub const READ_TIME: &str = "vmtrans_rt_read_time";
+    /// `extern "C" fn(state: *mut u8) -> u64`: timer frequency in Hz.
+    pub const READ_TIME_FREQ: &str = "vmtrans_rt_read_time_freq";
+    /// `extern "C" fn(state: *mut u8) -> u64`: retired-instruction counter.
+    pub const READ_INSTRET: &str = "vmtrans_rt_read_instret";
+    /// `extern "C" fn(state: *mut u8)`: x86 CPUID on the guest registers.
+    pub const CPUID: &str = "vmtrans_rt_cpuid";
+    /// `extern "C" fn(state: *mut u8)`: fold host FP exception flags into the guest's.
+    pub const FP_SYNC_FLAGS: &str = "vmtrans_rt_fp_sync_flags";
+    /// `extern "C" fn(state: *mut u8, rm: u32)`: set the host rounding mode.
+    pub const FP_SET_ROUNDING: &str = "vmtrans_rt_fp_set_rounding";
+    /// `extern "C" fn(state: *mut u8)`: guest code changed; drop stale translations.
+    pub const FLUSH_CODE: &str = "vmtrans_rt_flush_code";
+    /// `extern "C" fn(state: *mut u8, mem: *mut u8, target: u64) -> u64`:
+    /// guest call of a target not known at translation time: runs it (AOT
+    /// table, then JIT) through any `JUMP`s until it returns or traps, and
+    /// returns like a translated function.
+    pub const CALL: &str = "vmtrans_rt_call";
+    /// `extern "C" fn(state: *mut u8, mem: *mut u8, pc: u64) -> u64`: a
+    /// callee left with `JUMP`: keep running from `pc` in the same frame until
+    /// it returns or traps.
+    pub const CONTINUE: &str = "vmtrans_rt_continue";
+}
+
+pub use helpers::CONTINUE as HELPER_CONTINUE;
+
+/// Symbol of the translated function whose guest entry is `pc`.
+pub fn function_symbol(pc: u64) -> String {
+    format!("vmt_{pc:x}")
+}
+
+/// AOT artifact sections and their format.
+pub mod artifact {
+    /// Section with [`super::ArtifactHeader`] (magic, versions, arch).
+    pub const METADATA_SECTION: &str = ".vmtrans.meta";
+    /// Section with the entry table: `(guest pc: u64, function: *const u8)`
+    /// pairs sorted by pc.
+    pub const TABLE_SECTION: &str = ".vmtrans.table";
+    /// Section with the guest ELF file, byte for byte.
+    pub const IMAGE_SECTION: &str = ".vmtrans.image";
+    /// Symbol of the start of the entry table.
+    pub const TABLE_SYMBOL: &str = "vmtrans_aot_table";
+    /// Symbol of the number of table entries (u64).
+    pub const TABLE_LEN_SYMBOL: &str = "vmtrans_aot_table_len";
+    /// Symbol of the metadata header.
+    pub const METADATA_SYMBOL: &str = "vmtrans_aot_meta";
+    /// Symbol of the embedded guest image.
+    pub const IMAGE_SYMBOL: &str = "vmtrans_aot_image";
+    /// Symbol of the embedded guest image's length (u64).
+    pub const IMAGE_LEN_SYMBOL: &str = "vmtrans_aot_image_len";
+    /// Magic at the start of the metadata.
+    pub const MAGIC: [u8; 8] = *b"VMTRANS\0";
+    /// Version of the artifact layout (independent of the release).
+    pub const FORMAT_VERSION: u32 = 1;
+}
+
+/// The metadata header at the start of [`artifact::METADATA_SECTION`]: the
+/// runtime checks it before anything else.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArtifactHeader {
+    /// [`artifact::MAGIC`].
+    pub magic: [u8; 8],
+    /// [`artifact::FORMAT_VERSION`].
+    pub format_version: u32,
+    /// [`ABI_VERSION`].
+    pub abi_version: u32,
+    /// Guest architecture: 0 riscv64, 1 aarch64, 2 x86_64.
+    pub arch: u32,
+    /// Reserved, zero.
+    pub reserved: u32,
+}
+
+impl Arch {
+    /// Number stored in [`ArtifactHeader::arch`].
+    pub const fn number(self) -> u32 {
+        match self {
+            Arch::Riscv64 => 0,
+            Arch::Aarch64 => 1,
+            Arch::X86_64 => 2,
+        }
+    }
+
+    /// Inverse of [`Arch::number`].
+    pub const fn from_number(n: u32) -> Option<Arch> {
+        match n {
+            0 => Some(Arch::Riscv64),
+            1 => Some(Arch::Aarch64),
+            2 => Some(Arch::X86_64),
+            _ => None,
+        }
+    }
 }
 
 /// Byte offset of register `index` of `arch` inside the CPU state: registers
