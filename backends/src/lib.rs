@@ -1,0 +1,1 @@
+//! IR to host code with Cranelift (being written).

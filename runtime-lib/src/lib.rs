@@ -1,0 +1,1 @@
+//! The vmtrans runtime (being written).
