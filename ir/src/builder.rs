@@ -56,6 +56,8 @@ pub struct FunctionBuilder {
     incomplete: HashMap<Block, Vec<(GuestReg, Value)>>,
     defined: HashSet<GuestReg>,
     syncs: Vec<SyncPoint>,
+    /// Guest address recorded on every instruction created from now on.
+    srcloc: Option<u64>,
 }
 
 impl FunctionBuilder {
@@ -75,6 +77,7 @@ impl FunctionBuilder {
             incomplete: HashMap::new(),
             defined: HashSet::new(),
             syncs: Vec::new(),
+            srcloc: None,
         };
         b.current = Some(entry);
         b
@@ -88,6 +91,12 @@ impl FunctionBuilder {
     /// The register file.
     pub fn regs(&self) -> &Arc<RegFile> {
         &self.func.regs
+    }
+
+    /// Sets the guest address recorded on the instructions created from now
+    /// on (the instruction being lifted).
+    pub fn set_srcloc(&mut self, pc: Option<u64>) {
+        self.srcloc = pc;
     }
 
     /// The block instructions are appended to.
@@ -263,6 +272,7 @@ impl FunctionBuilder {
             _ => op.sig().result_type(ty),
         };
         let inst = self.func.create_inst(op, ty, args.to_vec(), imm, result_ty);
+        self.func.set_srcloc(inst, self.srcloc);
         if op == Opcode::CallHelper {
             let locals = self.snapshot(block);
             self.syncs.push(SyncPoint {

@@ -335,6 +335,8 @@ pub struct Function {
     pub regs: Arc<RegFile>,
     values: Vec<ValueData>,
     insts: Vec<InstData>,
+    /// Guest address each instruction was lifted from, when known.
+    srclocs: Vec<Option<u64>>,
     blocks: Vec<BlockData>,
     layout: Vec<Block>,
     cfg: DiGraphMap<Block, ()>,
@@ -349,6 +351,7 @@ impl Function {
             regs,
             values: Vec::new(),
             insts: Vec::new(),
+            srclocs: Vec::new(),
             blocks: Vec::new(),
             layout: Vec::new(),
             cfg: DiGraphMap::new(),
@@ -407,7 +410,18 @@ impl Function {
             imm,
             result,
         });
+        self.srclocs.push(None);
         inst
+    }
+
+    /// Records the guest address `inst` was lifted from.
+    pub fn set_srcloc(&mut self, inst: Inst, pc: Option<u64>) {
+        self.srclocs[inst.index()] = pc;
+    }
+
+    /// The guest address `inst` was lifted from, when known.
+    pub fn srcloc(&self, inst: Inst) -> Option<u64> {
+        self.srclocs[inst.index()]
     }
 
     /// Appends `inst` to the end of `block` (before its terminator).

@@ -94,10 +94,18 @@ pub fn print_regfile(regs: &RegFile) -> String {
 
 /// Prints one function.
 pub fn print_function(f: &Function) -> String {
+    print_function_annotated(f, &|_| None)
+}
+
+/// Prints one function with a comment line `; <pc>: <text>` before the
+/// instructions lifted from each guest instruction, where `annotate` gives
+/// the text for a guest address (its disassembly). Comments do not change
+/// what the parser reads.
+pub fn print_function_annotated(f: &Function, annotate: &dyn Fn(u64) -> Option<String>) -> String {
     let num = Numbering::new(f);
     let mut out = format!("function {} @{:#x} {{\n", quoted_name(&f.name), f.entry_pc);
     for &b in f.layout() {
-        print_block(f, &num, b, &mut out);
+        print_block(f, &num, b, annotate, &mut out);
     }
     out.push_str("}\n");
     out
@@ -118,7 +126,13 @@ fn quoted_name(name: &str) -> String {
     }
 }
 
-fn print_block(f: &Function, num: &Numbering, b: Block, out: &mut String) {
+fn print_block(
+    f: &Function,
+    num: &Numbering,
+    b: Block,
+    annotate: &dyn Fn(u64) -> Option<String>,
+    out: &mut String,
+) {
     let data = f.block(b);
     out.push_str(&num.block(b));
     if !data.params.is_empty() {
@@ -133,7 +147,15 @@ fn print_block(f: &Function, num: &Numbering, b: Block, out: &mut String) {
         let _ = write!(out, " @{pc:#x}");
     }
     out.push_str(":\n");
+    let mut last_loc = None;
     for &i in &data.insts {
+        let loc = f.srcloc(i);
+        if loc.is_some() && loc != last_loc {
+            last_loc = loc;
+            if let Some(text) = loc.and_then(annotate) {
+                let _ = writeln!(out, "    ; {:#x}: {text}", loc.unwrap_or_default());
+            }
+        }
         let _ = writeln!(out, "    {}", inst_text(f, num, f.inst(i)));
     }
     match &data.term {

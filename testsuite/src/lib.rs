@@ -1,1 +1,70 @@
-//! Shared helpers for the vmtrans test suites.
+//! Shared helpers for the vmtrans test suites: golden-file comparison with a
+//! bless switch, and paths into the test suite.
+
+use std::path::{Path, PathBuf};
+
+/// The `testsuite/` directory.
+pub fn suite_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+/// True when `VMTRANS_BLESS=1`: golden files are rewritten instead of
+/// compared.
+pub fn blessing() -> bool {
+    std::env::var("VMTRANS_BLESS").is_ok_and(|v| v == "1")
+}
+
+/// Compares `actual` with the golden file at `path`, or rewrites the file
+/// when blessing. Returns a description of the first difference.
+pub fn check_golden(path: &Path, actual: &str) -> Result<(), String> {
+    if blessing() {
+        std::fs::write(path, actual).map_err(|e| format!("{}: {e}", path.display()))?;
+        return Ok(());
+    }
+    let expected = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "{}: {e} (run with VMTRANS_BLESS=1 to create it)",
+            path.display()
+        )
+    })?;
+    if expected == actual {
+        return Ok(());
+    }
+    Err(first_difference(path, &expected, actual))
+}
+
+/// Names the first line where `expected` and `actual` differ.
+pub fn first_difference(path: &Path, expected: &str, actual: &str) -> String {
+    let mut exp = expected.lines();
+    let mut act = actual.lines();
+    let mut line = 1;
+    loop {
+        match (exp.next(), act.next()) {
+            (Some(e), Some(a)) if e == a => line += 1,
+            (e, a) => {
+                return format!(
+                    "{}:{line}: expected {:?}, got {:?} (VMTRANS_BLESS=1 rewrites the file)",
+                    path.display(),
+                    e.unwrap_or("<end of file>"),
+                    a.unwrap_or("<end of output>")
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_difference_names_the_line() {
+        let d = first_difference(Path::new("x"), "a\nb\nc\n", "a\nB\nc\n");
+        assert_eq!(
+            d,
+            "x:2: expected \"b\", got \"B\" (VMTRANS_BLESS=1 rewrites the file)"
+        );
+        let d = first_difference(Path::new("x"), "a\n", "a\nextra\n");
+        assert!(d.contains("<end of file>"), "{d}");
+    }
+}
