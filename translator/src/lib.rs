@@ -9,11 +9,16 @@
 
 pub mod discover;
 pub mod error;
+pub mod lift;
 pub mod loader;
 pub mod riscv64;
 
+use std::sync::Arc;
+
 pub use error::{DecodeError, TranslateError};
+pub use lift::{LiftCx, LiftError};
 pub use vmtrans_abi::Arch;
+use vmtrans_ir::RegFile;
 
 /// What one guest instruction does to control flow, as code discovery needs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,4 +65,12 @@ pub trait Lifter: Send + Sync {
     /// Decodes the instruction at the start of `code`, which sits at guest
     /// address `addr`. Errors name the address and the bytes.
     fn decode(&self, code: &[u8], addr: u64) -> Result<InsnInfo, DecodeError>;
+
+    /// The guest register file lifted code reads and writes.
+    fn regfile(&self) -> Arc<RegFile>;
+
+    /// Lifts the instruction `code` (exactly its bytes) at `cx.pc()` into the
+    /// function being built. An instruction the lifter does not support is an
+    /// error naming the address and bytes; the caller turns it into a trap.
+    fn lift(&self, code: &[u8], cx: &mut LiftCx) -> Result<(), LiftError>;
 }

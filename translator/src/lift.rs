@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use vmtrans_abi::{Arch, RegKind};
 use vmtrans_ir::{Block, Function, FunctionBuilder, RegFile, TrapKind, Type, Value};
 
 use crate::error::{hex, DecodeError};
@@ -17,7 +18,10 @@ use crate::Lifter;
 
 /// An instruction the lifter cannot translate; it becomes a guest trap.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot lift {arch} instruction at {addr:#x} ({}): {reason}", hex(bytes))]
+#[error(
+    "cannot lift {arch} instruction at {addr:#x} ({}): {reason}",
+    hex(bytes)
+)]
 pub struct LiftError {
     /// Guest architecture name.
     pub arch: &'static str,
@@ -27,6 +31,27 @@ pub struct LiftError {
     pub bytes: Vec<u8>,
     /// Why.
     pub reason: String,
+}
+
+/// The IR type that holds a register of the given storage kind.
+pub fn ir_type(kind: RegKind) -> Type {
+    match kind {
+        RegKind::Flag => Type::I1,
+        RegKind::I8 => Type::I8,
+        RegKind::I32 => Type::I32,
+        RegKind::I64 => Type::I64,
+        RegKind::V128 => Type::V128,
+    }
+}
+
+/// The register file of `arch` as the IR sees it, from the runtime contract.
+pub fn regfile_for(arch: Arch) -> RegFile {
+    RegFile::new(
+        arch.name(),
+        arch.registers()
+            .iter()
+            .map(|r| (r.name.to_string(), ir_type(r.kind))),
+    )
 }
 
 /// One guest block to lift: `[start, end)` in guest addresses.
@@ -119,7 +144,9 @@ impl LiftCx<'_> {
     }
 
     /// Stops the guest with a trap at this instruction.
-    pub fn trap(&mut self, kind: TrapKind) {self.b.trap(kind, self.pc);}
+    pub fn trap(&mut self, kind: TrapKind) {
+        self.b.trap(kind, self.pc);
+    }
 }
 
 /// Lifts one guest function made of `blocks` (the first starts at
@@ -176,6 +203,7 @@ fn lift_block(
     let mut pc = r.start;
     while pc < r.end && cx.b.is_open() {
         cx.pc = pc;
+        cx.b.set_srcloc(Some(pc));
         let bytes = code.code(pc, 16).unwrap_or(&[]);
         let info = match lifter.decode(bytes, pc) {
             Ok(info) => info,

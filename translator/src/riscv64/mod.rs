@@ -6,7 +6,9 @@
 //!   objdump-style text and the control-flow effect ([`Insn::flow`]).
 //! - `compressed` expands every 16-bit RVC instruction to its 32-bit
 //!   equivalent, in one table.
-//! - [`Riscv64Lifter`] implements [`Lifter`] for code discovery.
+//! - [`lift`] gives each instruction its semantics in the IR; [`regs`] is
+//!   the register file from the runtime contract.
+//! - [`Riscv64Lifter`] implements [`Lifter`].
 //!
 //! Completeness is proven by `translator/tests/riscv64_decode.rs`, which
 //! compares every instruction of the fixture binaries (static glibc) and of
@@ -16,10 +18,14 @@
 
 mod compressed;
 pub mod decode;
+pub mod lift;
+pub mod regs;
 
 pub use decode::{decode, Disasm, Family, Format, Insn, Op, RegFile};
 
-use crate::{Arch, DecodeError, InsnInfo, Lifter};
+use std::sync::Arc;
+
+use crate::{Arch, DecodeError, InsnInfo, LiftCx, LiftError, Lifter};
 
 /// The riscv64 implementation of [`Lifter`].
 #[derive(Clone, Copy, Debug, Default)]
@@ -38,6 +44,20 @@ impl Lifter for Riscv64Lifter {
             flow: insn.flow(addr),
             text: insn.text(addr),
         })
+    }
+
+    fn regfile(&self) -> Arc<vmtrans_ir::RegFile> {
+        regs::regfile()
+    }
+
+    fn lift(&self, code: &[u8], cx: &mut LiftCx) -> Result<(), LiftError> {
+        let insn = decode::decode(code, cx.pc()).map_err(|e| LiftError {
+            arch: "riscv64",
+            addr: cx.pc(),
+            bytes: code.to_vec(),
+            reason: e.to_string(),
+        })?;
+        lift::lift_insn(&insn, cx)
     }
 }
 
