@@ -1,0 +1,233 @@
+//! Constant folding, algebraic identities and branch folding.
+//!
+//! Ops whose operands are all constants are evaluated with the interpreter
+//! ([`eval_pure`]) and become constants, so folding can never disagree with
+//! execution. Identities (`x + 0`, `x * 1`, `x & 0`, `x ^ x`, `x / 0`,
+//! flags of `x + 0`, `select` on a constant, ...) replace an op by one of its operands or a constant. A
+//! `brif`/`switch` on a constant becomes a `jump`.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::function::{Block, Function, Inst, Terminator, Value};
+use crate::interp::{effect_of, eval_pure};
+use crate::ops::{Imm, IntCC, Opcode};
+use crate::types::Type;
+
+use super::util::{reverse_post_order, Subst};
+use super::Pass;
+
+/// The constant-folding pass.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConstFold;
+
+impl Pass for ConstFold {
+    fn name(&self) -> &'static str {
+        "const_fold"
+    }
+
+    fn run(&self, f: &mut Function) -> bool {
+        let mut st = Folder::default();
+        let mut changed = false;
+        for b in reverse_post_order(f) {
+            for inst in f.block(b).insts.clone() {
+                changed |= st.visit(f, inst);
+            }
+            changed |= fold_terminator(f, b, &st);
+        }
+        let dead = std::mem::take(&mut st.dead);
+        changed |= st.subst.apply(f);
+        if !dead.is_empty() {
+            for b in f.layout().to_vec() {
+                f.block_insts_mut(b).retain(|i| !dead.contains(i));
+            }
+        }
+        changed
+    }
+}
+
+/// What the folder knows so far.
+#[derive(Default)]
+struct Folder {
+    consts: HashMap<Value, u128>,
+    subst: Subst,
+    /// Instructions replaced by an operand (now unused).
+    dead: HashSet<Inst>,
+}
+
+/// What an identity turns an instruction into.
+enum Simplified {
+    Value(Value),
+    Const(u128),
+}
+
+impl Folder {
+    fn constant(&self, v: Value) -> Option<u128> {
+        self.consts.get(&self.subst.resolve(v)).copied()
+    }
+
+    /// Folds or simplifies one instruction; true when it changed.
+    fn visit(&mut self, f: &mut Function, inst: Inst) -> bool {
+        let d = f.inst(inst);
+        let Some(result) = d.result else {
+            return false;
+        };
+        if let (Opcode::Iconst | Opcode::Fconst | Opcode::Vconst, Imm::Int(bits)) = (d.op, d.imm) {
+            self.consts.insert(result, bits);
+            return false;
+        }
+        if effect_of(d.op).is_some() {
+            return false;
+        }
+        let args: Vec<Value> = d.args.iter().map(|&a| self.subst.resolve(a)).collect();
+        let types: Vec<Type> = args.iter().map(|&a| f.value_type(a)).collect();
+        let consts: Option<Vec<u128>> = args.iter().map(|&a| self.constant(a)).collect();
+        let folded = consts.and_then(|c| eval_pure(d.op, d.ty, &d.imm, &c, &types));
+        let simplified = match folded {
+            Some(bits) => Some(Simplified::Const(bits)),
+            None => self.identity(f, inst, &args),
+        };
+        match simplified {
+            Some(Simplified::Const(bits)) => {
+                make_const(f, inst, bits);
+                self.consts.insert(result, bits);
+                true
+            }
+            Some(Simplified::Value(v)) if self.subst.replace(result, v) => {
+                self.dead.insert(inst);
+                true
+            }
+            Some(Simplified::Value(_)) | None => false,
+        }
+    }
+
+    /// Algebraic identities on integer ops.
+    fn identity(&self, f: &Function, inst: Inst, args: &[Value]) -> Option<Simplified> {
+        let d = f.inst(inst);
+        let ty = d.ty;
+        if !ty.is_int() && d.op != Opcode::Select {
+            return None;
+        }
+        let c = |i: usize| args.get(i).and_then(|&a| self.constant(a));
+        let is = |i: usize, k: u128| c(i) == Some(k & ty.mask());
+        let ones = ty.mask();
+        let same = args.len() >= 2 && args[0] == args[1];
+        let x = || Some(Simplified::Value(args[0]));
+        let y = || Some(Simplified::Value(args[1]));
+        let result_mask = f.value_type(d.result?).mask();
+        let k = |v: u128| Some(Simplified::Const(v & result_mask));
+        match d.op {
+            Opcode::Iadd | Opcode::Bor | Opcode::Bxor if is(1, 0) => x(),
+            Opcode::Iadd | Opcode::Bor | Opcode::Bxor if is(0, 0) => y(),
+            Opcode::Isub | Opcode::BandNot if is(1, 0) => x(),
+            Opcode::Isub | Opcode::Bxor | Opcode::BandNot if same => k(0),
+            Opcode::Imul if is(1, 1) => x(),
+            Opcode::Imul if is(0, 1) => y(),
+            Opcode::Imul | Opcode::Band if is(0, 0) || is(1, 0) => k(0),
+            Opcode::BandNot if is(0, 0) => k(0),
+            Opcode::Band if is(1, ones) => x(),
+            Opcode::Band if is(0, ones) => y(),
+            Opcode::Bor if is(0, ones) || is(1, ones) => k(ones),
+            Opcode::Band
+            | Opcode::Bor
+            | Opcode::Umin
+            | Opcode::Umax
+            | Opcode::Smin
+            | Opcode::Smax
+                if same =>
+            {
+                x()
+            }
+            Opcode::Udiv | Opcode::Sdiv if is(1, 1) => x(),
+            Opcode::Urem | Opcode::Srem if is(1, 1) => k(0),
+            Opcode::Udiv | Opcode::Sdiv if is(1, 0) => k(0),
+            Opcode::Urem | Opcode::Srem if is(1, 0) => x(),
+            Opcode::UaddOverflow | Opcode::SaddOverflow if is(0, 0) || is(1, 0) => k(0),
+            Opcode::UsubOverflow | Opcode::SsubOverflow if is(1, 0) => k(0),
+            Opcode::Ishl | Opcode::Ushr | Opcode::Sshr | Opcode::Rotl | Opcode::Rotr => {
+                let amount = c(1).map(|a| a % u128::from(ty.bits()));
+                match (amount, c(0)) {
+                    (Some(0), _) => x(),
+                    (_, Some(0)) => k(0),
+                    _ => None,
+                }
+            }
+            Opcode::UsubOverflow | Opcode::SsubOverflow if same => k(0),
+            Opcode::Icmp if same => k(u128::from(compare_self(d.imm))),
+            Opcode::Select => match c(0) {
+                Some(1) => Some(Simplified::Value(args[1])),
+                Some(_) => Some(Simplified::Value(args[2])),
+                None if args[1] == args[2] => Some(Simplified::Value(args[1])),
+                None => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// The value of `x cc x`.
+fn compare_self(imm: Imm) -> bool {
+    match imm {
+        Imm::Cc(cc) => matches!(
+            cc,
+            IntCC::Eq | IntCC::Sle | IntCC::Sge | IntCC::Ule | IntCC::Uge
+        ),
+        _ => false,
+    }
+}
+
+/// Rewrites `inst` into the constant `bits` of its result type.
+fn make_const(f: &mut Function, inst: Inst, bits: u128) {
+    let result = f.inst(inst).result.expect("folded op has a result");
+    let ty = f.value_type(result);
+    let op = if ty.is_float() {
+        Opcode::Fconst
+    } else if ty == Type::V128 {
+        Opcode::Vconst
+    } else {
+        Opcode::Iconst
+    };
+    let d = f.inst_mut(inst);
+    d.op = op;
+    d.ty = ty;
+    d.args.clear();
+    d.imm = Imm::Int(bits & ty.mask());
+}
+
+/// Turns a branch on a constant (or with identical destinations) into a
+/// jump.
+fn fold_terminator(f: &mut Function, b: Block, st: &Folder) -> bool {
+    let Some(term) = &f.block(b).term else {
+        return false;
+    };
+    let dest = match term {
+        Terminator::Brif {
+            cond,
+            then_dest,
+            else_dest,
+        } => match st.constant(*cond) {
+            Some(c) if c & 1 == 1 => then_dest.clone(),
+            Some(_) => else_dest.clone(),
+            None if then_dest == else_dest => then_dest.clone(),
+            None => return false,
+        },
+        Terminator::Switch {
+            index,
+            cases,
+            default,
+        } => match st.constant(*index) {
+            Some(i) => cases
+                .iter()
+                .find(|(k, _)| u128::from(*k) == i)
+                .map_or(default, |(_, d)| d)
+                .clone(),
+            None => return false,
+        },
+        Terminator::Jump(_)
+        | Terminator::Call { .. }
+        | Terminator::Return { .. }
+        | Terminator::Exit { .. }
+        | Terminator::Trap { .. } => return false,
+    };
+    f.set_terminator(b, Terminator::Jump(dest));
+    true
+}

@@ -1,0 +1,242 @@
+//! Redundant guest register access elimination.
+//!
+//! Forward (must-availability over the CFG): the pass tracks, per guest
+//! register, a value the CPU state is known to hold — after `read_reg r`
+//! (its result) or `write_reg r, v` (`v`) on every path, with no helper call
+//! or guest call in between. Then
+//! - a `read_reg r` where the value is known is replaced by that value;
+//! - a `write_reg r, v` where the state already holds `v` is removed.
+//!
+//! Backward (must-deadness over the CFG): a `write_reg r` is dead when every
+//! path from it writes `r` again before anything can observe the state — a
+//! `read_reg r`, a helper call, a guest call, or leaving the function
+//! (`ret`, `exit`, `trap`) — and is removed.
+//!
+//! Guest memory ops are assumed not to alias the CPU state (guest code can
+//! only reach the state through `read_reg`/`write_reg`). Paths that loop
+//! forever without a sync point never observe the state, so writes on them
+//! may be removed.
+
+use crate::function::{Block, Function, GuestReg, Inst, Terminator, Value};
+use crate::ops::{Imm, Opcode};
+
+use super::util::{reverse_post_order, Subst};
+use super::Pass;
+
+/// The register access pass.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RegAccess;
+
+impl Pass for RegAccess {
+    fn name(&self) -> &'static str {
+        "reg_access"
+    }
+
+    fn run(&self, f: &mut Function) -> bool {
+        let order = reverse_post_order(f);
+        let forward = forward(f, &order);
+        let backward = remove_dead_writes(f, &order);
+        forward || backward
+    }
+}
+
+/// How an instruction touches the guest state.
+enum Access {
+    Read(GuestReg, Value),
+    Write(GuestReg, Value),
+    /// A helper call: reads and writes everything.
+    Clobber,
+    None,
+}
+
+fn access(f: &Function, inst: Inst) -> Access {
+    let d = f.inst(inst);
+    match (d.op, d.imm) {
+        (Opcode::ReadReg, Imm::Reg(r)) => match d.result {
+            Some(v) => Access::Read(r, v),
+            None => Access::None,
+        },
+        (Opcode::WriteReg, Imm::Reg(r)) => Access::Write(r, d.args[0]),
+        (Opcode::CallHelper, _) => Access::Clobber,
+        _ => Access::None,
+    }
+}
+
+// ---- forward: known register values ----
+
+/// Per register, the value the state is known to hold.
+type Known = Vec<Option<Value>>;
+
+/// Applies one instruction to `known`; with `rewrite`, also records the
+/// replacement of a redundant read and returns whether `inst` can go.
+fn step_known(f: &Function, inst: Inst, known: &mut Known, rewrite: Option<&mut Subst>) -> bool {
+    match access(f, inst) {
+        Access::Read(r, x) => match known[r.index()] {
+            Some(v) => {
+                if let Some(subst) = rewrite {
+                    return subst.replace(x, v);
+                }
+                false
+            }
+            None => {
+                known[r.index()] = Some(x);
+                false
+            }
+        },
+        Access::Write(r, v) => {
+            let redundant = match (&rewrite, known[r.index()]) {
+                (Some(s), Some(k)) => s.resolve(k) == s.resolve(v),
+                _ => false,
+            };
+            known[r.index()] = Some(v);
+            redundant
+        }
+        Access::Clobber => {
+            known.iter_mut().for_each(|k| *k = None);
+            false
+        }
+        Access::None => false,
+    }
+}
+
+/// The meet of the known values at the end of `b`'s computed predecessors.
+fn known_at_entry(f: &Function, b: Block, outs: &[Option<Known>], nregs: usize) -> Known {
+    if Some(b) == f.entry() {
+        return vec![None; nregs];
+    }
+    let mut result: Option<Known> = None;
+    for p in f.preds(b) {
+        let Some(out) = &outs[p.index()] else {
+            continue;
+        };
+        result = Some(match result {
+            None => out.clone(),
+            Some(acc) => acc
+                .iter()
+                .zip(out)
+                .map(|(a, o)| if a == o { *a } else { None })
+                .collect(),
+        });
+    }
+    result.unwrap_or_else(|| vec![None; nregs])
+}
+
+fn known_at_exit(f: &Function, b: Block, mut known: Known) -> Known {
+    for &inst in &f.block(b).insts {
+        step_known(f, inst, &mut known, None);
+    }
+    if let Some(Terminator::Call { .. }) = f.block(b).term {
+        known.iter_mut().for_each(|k| *k = None);
+    }
+    known
+}
+
+/// Removes redundant reads and writes; true when anything changed.
+fn forward(f: &mut Function, order: &[Block]) -> bool {
+    let nregs = f.regs.len();
+    let mut outs: Vec<Option<Known>> = vec![None; f.num_blocks()];
+    let mut ins: Vec<Known> = vec![Vec::new(); f.num_blocks()];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &b in order {
+            let entry = known_at_entry(f, b, &outs, nregs);
+            let out = known_at_exit(f, b, entry.clone());
+            ins[b.index()] = entry;
+            if outs[b.index()].as_ref() != Some(&out) {
+                outs[b.index()] = Some(out);
+                changed = true;
+            }
+        }
+    }
+    let mut subst = Subst::default();
+    let mut removed = false;
+    for &b in order {
+        let mut known = std::mem::take(&mut ins[b.index()]);
+        let mut keep = Vec::new();
+        for inst in f.block(b).insts.clone() {
+            if step_known(f, inst, &mut known, Some(&mut subst)) {
+                removed = true;
+            } else {
+                keep.push(inst);
+            }
+        }
+        *f.block_insts_mut(b) = keep;
+    }
+    subst.apply(f) | removed
+}
+
+// ---- backward: dead writes ----
+
+/// Per register, true when its current state value is dead here.
+type Dead = Vec<bool>;
+
+fn step_dead(f: &Function, inst: Inst, dead: &mut Dead) -> bool {
+    match access(f, inst) {
+        Access::Write(r, _) => std::mem::replace(&mut dead[r.index()], true),
+        Access::Read(r, _) => {
+            dead[r.index()] = false;
+            false
+        }
+        Access::Clobber => {
+            dead.iter_mut().for_each(|d| *d = false);
+            false
+        }
+        Access::None => false,
+    }
+}
+
+/// Deadness at the end of `b`: nothing is dead where the state is observed
+/// (guest calls, leaving the function); otherwise the meet over successors.
+fn dead_at_exit(f: &Function, b: Block, ins: &[Option<Dead>], nregs: usize) -> Dead {
+    let observed = match &f.block(b).term {
+        Some(Terminator::Jump(_) | Terminator::Brif { .. } | Terminator::Switch { .. }) => false,
+        Some(_) | None => true,
+    };
+    if observed {
+        return vec![false; nregs];
+    }
+    let mut result = vec![true; nregs];
+    for s in f.succs(b) {
+        if let Some(d) = &ins[s.index()] {
+            for (r, x) in result.iter_mut().zip(d) {
+                *r &= *x;
+            }
+        }
+    }
+    result
+}
+
+fn remove_dead_writes(f: &mut Function, order: &[Block]) -> bool {
+    let nregs = f.regs.len();
+    let mut ins: Vec<Option<Dead>> = vec![None; f.num_blocks()];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &b in order.iter().rev() {
+            let mut dead = dead_at_exit(f, b, &ins, nregs);
+            for &inst in f.block(b).insts.iter().rev() {
+                step_dead(f, inst, &mut dead);
+            }
+            if ins[b.index()].as_ref() != Some(&dead) {
+                ins[b.index()] = Some(dead);
+                changed = true;
+            }
+        }
+    }
+    let mut removed = false;
+    for &b in order {
+        let mut dead = dead_at_exit(f, b, &ins, nregs);
+        let mut keep = Vec::new();
+        for inst in f.block(b).insts.clone().into_iter().rev() {
+            if step_dead(f, inst, &mut dead) {
+                removed = true;
+            } else {
+                keep.push(inst);
+            }
+        }
+        keep.reverse();
+        *f.block_insts_mut(b) = keep;
+    }
+    removed
+}
