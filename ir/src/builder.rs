@@ -58,6 +58,8 @@ pub struct FunctionBuilder {
     syncs: Vec<SyncPoint>,
     /// Guest address recorded on every instruction created from now on.
     srcloc: Option<u64>,
+    /// Entry-value lookups in progress (cycle guard).
+    visiting: HashSet<(Block, GuestReg)>,
 }
 
 impl FunctionBuilder {
@@ -78,6 +80,7 @@ impl FunctionBuilder {
             defined: HashSet::new(),
             syncs: Vec::new(),
             srcloc: None,
+            visiting: HashSet::new(),
         };
         b.current = Some(entry);
         b
@@ -192,10 +195,19 @@ impl FunctionBuilder {
         }
         let preds = self.func.preds(block);
         let sealed = self.sealed.contains(&block);
+        // The single-predecessor shortcut must not follow a cycle: an
+        // unreachable block may be its own predecessor, or sit on a ring of
+        // single-predecessor blocks. Those get a parameter instead.
+        let single_pred = sealed
+            && preds.len() == 1
+            && preds[0] != block
+            && !self.visiting.contains(&(block, reg));
         let v = if self.reload_on_entry.contains(&block) || (sealed && preds.is_empty()) {
             self.insert_read_after(block, reg, None)
-        } else if sealed && preds.len() == 1 {
+        } else if single_pred {
+            self.visiting.insert((block, reg));
             let v = self.end_value(preds[0], reg);
+            self.visiting.remove(&(block, reg));
             self.entry_values.insert((block, reg), v);
             return v;
         } else {

@@ -42,7 +42,7 @@
 //! to the expected address; `trap` stops with a fault. Helpers (`syscall`,
 //! counters, `cpuid`, FP environment) are instructions that see the CPU state.
 //!
-//! Around this: a [`verify`] pass, a text format ([`print`], [`parse`]) that
+//! Around this: a [`verify`] pass, a text format ([`print`](mod@print), [`parse`]) that
 //! round-trips exactly, a reference [`interp`]reter that is the semantic
 //! oracle, and the pass pipeline ([`passes::pipeline`]).
 

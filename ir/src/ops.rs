@@ -1,6 +1,6 @@
 //! The IR operations, declared once.
 //!
-//! [`for_each_op!`] holds one row per operation: variant, text/builder name,
+//! `for_each_op!` holds one row per operation: variant, text/builder name,
 //! signature and a one-line meaning. The opcode enum, its names, the builder
 //! methods, the printer, the parser and the type rules are all generated from
 //! (or driven by) that table, so adding an op is one new row plus its
@@ -20,6 +20,13 @@
 //!   of arithmetic are the host's; lifters canonicalise where the guest does.
 //! - Float ops with a rounding mode take it as an immediate; `dyn` means the
 //!   guest's current dynamic mode (the runtime mirrors it in the host).
+//!   Vector float arithmetic always rounds in the dynamic mode.
+//! - A NaN result is the first NaN operand, quieted, or the canonical quiet
+//!   NaN when no operand is NaN. IEEE exception flags are not part of the IR
+//!   semantics; guests read them through the `fp_sync_flags` helper.
+//! - Widening and narrowing vector ops take the *source* lane type.
+//! - Loads have no guaranteed effect: a load whose value is unused may be
+//!   removed, so a fault it would have raised is not preserved.
 
 use std::fmt;
 

@@ -285,3 +285,23 @@ fn verifier_rejects_branch_to_entry() {
         "function bad: block0: the entry block has predecessors"
     );
 }
+
+#[test]
+fn unreachable_self_loops_get_valid_ssa() {
+    // block1 is unreachable and its own only predecessor; it calls a helper.
+    let mut b = FunctionBuilder::new("selfloop", 0x10, regs());
+    let exit = b.create_block();
+    let lonely = b.create_block();
+    let one = b.iconst(Type::I64, 1);
+    b.def_reg(A, one);
+    b.jump(exit, &[]);
+    b.switch_to_block(lonely);
+    b.call_helper(vmtrans_ir::Helper::Syscall, &[]);
+    let a = b.use_reg(A);
+    let c = b.icmp(IntCC::Eq, a, one);
+    b.brif(c, lonely, exit);
+    b.switch_to_block(exit);
+    b.exit_to(0x20);
+    let f = b.finish();
+    verify_function(&f).unwrap_or_else(|e| panic!("{e}\n{}", print_function(&f)));
+}
