@@ -1,1 +1,0 @@
-//! Code discovery (being written).

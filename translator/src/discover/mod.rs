@@ -1,0 +1,477 @@
+//! Code discovery: which bytes of a guest image are code, split into
+//! functions and basic blocks.
+//!
+//! Seeds are the entry point, function symbols, `.eh_frame` FDE starts, code
+//! pointers (init/fini arrays, ifunc resolvers, exception landing pads) and
+//! caller hints (e.g. from profiles). Discovery then runs in two phases:
+//!
+//! 1. Explore (`explore.rs`): recursive descent over the whole program following every
+//!    [`Flow`] edge, decoding each address once (a frontier at a time, in
+//!    parallel). This fixes the set of instructions, the call targets (which
+//!    become functions), indirect sites and decode failures.
+//! 2. Build CFGs (`cfg.rs`): with the function entries now fixed, each function's blocks
+//!    are built independently (in parallel): reachable from its entry without
+//!    crossing a call, stopping at other functions' entries (tail calls).
+//!
+//! Jump tables need arch-specific dataflow, so they are resolved through an
+//! optional [`IndirectJumpResolver`]; resolved targets feed both phases again
+//! until nothing new is found. Output order is deterministic: everything is
+//! sorted by address.
+
+mod cfg;
+mod explore;
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use crate::lift::BlockRange;
+use crate::loader::{GuestImage, Section};
+use crate::{DecodeError, Flow, InsnInfo, Lifter};
+
+/// Resolves the targets of an indirect jump (a jump table), given the function
+/// that contains it as discovered so far. Implemented per guest ISA.
+pub trait IndirectJumpResolver: Sync {
+    /// The possible targets of the indirect jump at `site` in `function`, or
+    /// `None` when the pattern is not recognised. Must be deterministic.
+    fn resolve(&self, image: &GuestImage, function: &Function, site: u64) -> Option<Vec<u64>>;
+}
+
+/// Knobs for [`discover_with`].
+#[derive(Default)]
+pub struct DiscoverOptions<'a> {
+    /// Extra function entries, e.g. from a profile of an earlier run.
+    pub hints: Vec<u64>,
+    /// Jump-table resolution; without it indirect jumps stay unresolved.
+    pub resolver: Option<&'a dyn IndirectJumpResolver>,
+}
+
+/// Why a function is known.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sources {
+    /// It is the ELF entry point.
+    pub entry_point: bool,
+    /// A function symbol starts here.
+    pub symbol: bool,
+    /// An `.eh_frame` FDE starts here.
+    pub eh_frame: bool,
+    /// A direct call targets it.
+    pub called: bool,
+    /// An init/fini array, an ifunc relocation or an exception table
+    /// (landing pad) points here.
+    pub code_pointer: bool,
+    /// The caller said so ([`DiscoverOptions::hints`]).
+    pub hint: bool,
+}
+
+/// A basic block: straight-line instructions `[start, end)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// Address of the first instruction.
+    pub start: u64,
+    /// One past the last byte of the last instruction.
+    pub end: u64,
+    /// Address of the last instruction.
+    pub last: u64,
+    /// Control flow of the last instruction ([`Flow::Next`] when the block
+    /// was split because a branch targets the following instruction).
+    pub flow: Flow,
+    /// Starts of the blocks of this function that may run next, sorted.
+    pub successors: Vec<u64>,
+    /// Targets that leave the function (tail calls, branches into another
+    /// function's entry, addresses that failed to decode), sorted.
+    pub exits: Vec<u64>,
+}
+
+impl Block {
+    /// The block as the function lifter takes it.
+    pub fn range(&self) -> BlockRange {
+        BlockRange {
+            start: self.start,
+            end: self.end,
+        }
+    }
+}
+
+/// A discovered function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Function {
+    /// Entry address.
+    pub entry: u64,
+    /// Symbol name at the entry, if any.
+    pub name: Option<String>,
+    /// Why it is known.
+    pub sources: Sources,
+    /// Blocks, sorted by start. One starts at `entry`, but not necessarily
+    /// the first: code after the entry may branch back before it (a landing
+    /// pad joining its function's tail, a loop entered in the middle). Blocks
+    /// never overlap unless the code itself overlaps (jumps into the middle
+    /// of an instruction, seen only in hand-written x86).
+    pub blocks: Vec<Block>,
+    /// Every instruction of the blocks, sorted by address.
+    pub insns: Vec<InsnInfo>,
+    /// Direct call targets, sorted.
+    pub callees: Vec<u64>,
+}
+
+impl Function {
+    /// The instruction at `addr`.
+    pub fn insn(&self, addr: u64) -> Option<&InsnInfo> {
+        let i = self.insns.binary_search_by_key(&addr, |x| x.addr).ok()?;
+        Some(&self.insns[i])
+    }
+
+    /// The block starting at `start`.
+    pub fn block(&self, start: u64) -> Option<&Block> {
+        let i = self.blocks.binary_search_by_key(&start, |b| b.start).ok()?;
+        Some(&self.blocks[i])
+    }
+
+    /// The block ranges, as [`crate::lift::lift_function`] takes them.
+    pub fn block_ranges(&self) -> Vec<BlockRange> {
+        self.blocks.iter().map(Block::range).collect()
+    }
+
+    /// A name for messages: the symbol, else `sub_<entry>`.
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("sub_{:x}", self.entry))
+    }
+}
+
+/// The kind of an indirect control transfer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndirectKind {
+    /// [`Flow::IndirectJump`]: a jump table or a tail call through a pointer.
+    Jump,
+    /// [`Flow::IndirectCall`].
+    Call,
+}
+
+/// An indirect jump or call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndirectSite {
+    /// Address of the instruction.
+    pub addr: u64,
+    /// Jump or call.
+    pub kind: IndirectKind,
+    /// Targets found by the [`IndirectJumpResolver`], if it resolved the site.
+    pub targets: Option<Vec<u64>>,
+}
+
+/// A call instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallSite {
+    /// Address of the call.
+    pub addr: u64,
+    /// The callee for a direct call, `None` for an indirect one.
+    pub target: Option<u64>,
+    /// Where the callee returns to.
+    pub return_addr: u64,
+}
+
+/// Why an address reached by discovery holds no instruction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailureReason {
+    /// The bytes do not decode.
+    Decode(DecodeError),
+    /// The address is not in the file-backed part of an executable segment.
+    NotCode,
+    /// The lifter returned a zero-length instruction (a lifter bug).
+    EmptyInstruction,
+}
+
+/// An address discovery reached but could not decode (not fatal).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeFailure {
+    /// The address.
+    pub addr: u64,
+    /// What went wrong.
+    pub reason: FailureReason,
+}
+
+/// Covered versus total bytes of some region.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ByteCoverage {
+    /// Bytes inside discovered instructions.
+    pub covered: u64,
+    /// Bytes of the region.
+    pub total: u64,
+}
+
+impl ByteCoverage {
+    /// Covered share in percent (100 for an empty region).
+    pub fn percent(&self) -> f64 {
+        if self.total == 0 {
+            return 100.0;
+        }
+        self.covered as f64 * 100.0 / self.total as f64
+    }
+}
+
+/// How much of the code discovery found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Of the file-backed bytes of executable segments (which often include
+    /// headers, read-only data and unwind tables).
+    pub segments: ByteCoverage,
+    /// Of `.text`, when section headers exist.
+    pub text: Option<ByteCoverage>,
+    /// Of all executable sections (`SHF_EXECINSTR`), when section headers exist.
+    pub code_sections: Option<ByteCoverage>,
+}
+
+/// Everything discovery found, sorted by address.
+#[derive(Clone, Debug, Default)]
+pub struct Discovery {
+    /// Functions, sorted by entry.
+    pub functions: Vec<Function>,
+    /// Indirect jumps and calls.
+    pub indirect_sites: Vec<IndirectSite>,
+    /// Direct and indirect calls.
+    pub call_sites: Vec<CallSite>,
+    /// System call instructions.
+    pub syscall_sites: Vec<u64>,
+    /// Addresses reached but not decodable.
+    pub decode_failures: Vec<DecodeFailure>,
+    /// Bytes covered by discovered instructions.
+    pub coverage: Coverage,
+}
+
+impl Discovery {
+    /// The function with entry `entry`.
+    pub fn function(&self, entry: u64) -> Option<&Function> {
+        let i = self
+            .functions
+            .binary_search_by_key(&entry, |f| f.entry)
+            .ok()?;
+        Some(&self.functions[i])
+    }
+
+    /// Total number of distinct instructions found.
+    pub fn instruction_count(&self) -> usize {
+        let mut addrs: Vec<u64> = self
+            .functions
+            .iter()
+            .flat_map(|f| f.insns.iter().map(|i| i.addr))
+            .collect();
+        addrs.par_sort_unstable();
+        addrs.dedup();
+        addrs.len()
+    }
+}
+
+/// Discovers the code of `image` with default options.
+pub fn discover(image: &GuestImage, lifter: &dyn Lifter) -> Discovery {
+    discover_with(image, lifter, &DiscoverOptions::default())
+}
+
+/// Discovers the code of `image`, with hints and a jump-table resolver.
+pub fn discover_with(
+    image: &GuestImage,
+    lifter: &dyn Lifter,
+    options: &DiscoverOptions<'_>,
+) -> Discovery {
+    let seeds = seeds(image, options);
+    let mut program = explore::Program::new(image, lifter);
+    program.explore(seeds.keys().copied());
+    let mut resolved: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    loop {
+        let entries = function_entries(&seeds, &program);
+        let functions = cfg::build_all(image, &program, &entries, &resolved);
+        let new = match options.resolver {
+            Some(r) => resolve_jumps(image, r, &functions, &resolved),
+            None => BTreeMap::new(),
+        };
+        if new.is_empty() {
+            return assemble(image, &program, functions, &resolved);
+        }
+        program.explore(new.values().flatten().copied());
+        resolved.extend(new);
+    }
+}
+
+/// Function seeds with their reasons; seeds outside code are dropped (FDEs of
+/// discarded sections point at 0, data symbols may be typed as functions),
+/// except hints and the entry point, whose failure is worth reporting.
+fn seeds(image: &GuestImage, options: &DiscoverOptions<'_>) -> BTreeMap<u64, Sources> {
+    let mut seeds: BTreeMap<u64, Sources> = BTreeMap::new();
+    let mut add = |addr: u64, set: fn(&mut Sources), only_code: bool| {
+        if !only_code || image.is_code(addr) {
+            set(seeds.entry(addr).or_default());
+        }
+    };
+    add(image.entry, |s| s.entry_point = true, false);
+    for sym in &image.symbols {
+        add(sym.addr, |s| s.symbol = true, true);
+    }
+    for fde in image.fdes.iter().filter(|f| f.len > 0) {
+        add(fde.start, |s| s.eh_frame = true, true);
+    }
+    for ptr in &image.code_pointers {
+        add(ptr.addr, |s| s.code_pointer = true, true);
+    }
+    for &hint in &options.hints {
+        add(hint, |s| s.hint = true, false);
+    }
+    seeds
+}
+
+/// Seeds plus direct call targets, restricted to addresses that decoded.
+fn function_entries(
+    seeds: &BTreeMap<u64, Sources>,
+    program: &explore::Program<'_>,
+) -> BTreeMap<u64, Sources> {
+    let mut entries = seeds.clone();
+    for &target in &program.call_targets {
+        entries.entry(target).or_default().called = true;
+    }
+    entries.retain(|addr, _| program.insns.contains_key(addr));
+    entries
+}
+
+/// Asks the resolver about every indirect jump not resolved yet; returns the
+/// newly resolved sites. A site shared by several functions is asked about
+/// with the first (lowest entry) that contains it.
+fn resolve_jumps(
+    image: &GuestImage,
+    resolver: &dyn IndirectJumpResolver,
+    functions: &[Function],
+    resolved: &BTreeMap<u64, Vec<u64>>,
+) -> BTreeMap<u64, Vec<u64>> {
+    let mut owner: BTreeMap<u64, &Function> = BTreeMap::new();
+    for f in functions {
+        for insn in f.insns.iter().filter(|i| i.flow == Flow::IndirectJump) {
+            if !resolved.contains_key(&insn.addr) {
+                owner.entry(insn.addr).or_insert(f);
+            }
+        }
+    }
+    owner
+        .into_par_iter()
+        .filter_map(|(site, f)| {
+            let mut targets = resolver.resolve(image, f, site)?;
+            targets.sort_unstable();
+            targets.dedup();
+            Some((site, targets))
+        })
+        .collect()
+}
+
+/// Collects the program-wide lists and coverage.
+fn assemble(
+    image: &GuestImage,
+    program: &explore::Program<'_>,
+    functions: Vec<Function>,
+    resolved: &BTreeMap<u64, Vec<u64>>,
+) -> Discovery {
+    let mut insns: Vec<&InsnInfo> = program.insns.values().collect();
+    insns.par_sort_unstable_by_key(|i| i.addr);
+    let mut d = Discovery {
+        functions,
+        coverage: coverage(image, &insns),
+        ..Discovery::default()
+    };
+    for insn in insns {
+        let return_addr = insn.addr + u64::from(insn.len);
+        let site = |kind| IndirectSite {
+            addr: insn.addr,
+            kind,
+            targets: resolved.get(&insn.addr).cloned(),
+        };
+        let call = |target| CallSite {
+            addr: insn.addr,
+            target,
+            return_addr,
+        };
+        match insn.flow {
+            Flow::Call(t) => d.call_sites.push(call(Some(t))),
+            Flow::IndirectCall => {
+                d.call_sites.push(call(None));
+                d.indirect_sites.push(site(IndirectKind::Call));
+            }
+            Flow::IndirectJump => d.indirect_sites.push(site(IndirectKind::Jump)),
+            Flow::Syscall => d.syscall_sites.push(insn.addr),
+            _ => {}
+        }
+    }
+    d.decode_failures = program
+        .failures
+        .iter()
+        .map(|(&addr, reason)| DecodeFailure {
+            addr,
+            reason: reason.clone(),
+        })
+        .collect();
+    d
+}
+
+/// Coverage of segments, `.text` and executable sections by `insns` (sorted).
+fn coverage(image: &GuestImage, insns: &[&InsnInfo]) -> Coverage {
+    let covered = merged_ranges(insns);
+    let count = |start: u64, end: u64| ByteCoverage {
+        covered: overlap(&covered, start, end),
+        total: end.saturating_sub(start),
+    };
+    let sum = |parts: Vec<ByteCoverage>| {
+        parts
+            .iter()
+            .fold(ByteCoverage::default(), |a, b| ByteCoverage {
+                covered: a.covered + b.covered,
+                total: a.total + b.total,
+            })
+    };
+    let section = |s: &Section| count(s.addr, s.addr.saturating_add(s.size));
+    let code_sections: Vec<ByteCoverage> = image
+        .sections
+        .iter()
+        .filter(|s| s.alloc && s.execute)
+        .map(section)
+        .collect();
+    Coverage {
+        segments: sum(image
+            .executable_ranges()
+            .into_iter()
+            .map(|r| count(r.start, r.end))
+            .collect()),
+        text: image.section(".text").map(section),
+        code_sections: (!code_sections.is_empty()).then(|| sum(code_sections)),
+    }
+}
+
+/// The union of the instructions' byte ranges, as sorted disjoint ranges.
+fn merged_ranges(insns: &[&InsnInfo]) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for insn in insns {
+        let (start, end) = (insn.addr, insn.addr + u64::from(insn.len));
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
+
+/// Bytes of `[start, end)` inside the sorted disjoint `ranges`.
+fn overlap(ranges: &[(u64, u64)], start: u64, end: u64) -> u64 {
+    let first = ranges.partition_point(|r| r.1 <= start);
+    ranges[first..]
+        .iter()
+        .take_while(|r| r.0 < end)
+        .map(|r| r.1.min(end) - r.0.max(start))
+        .sum()
+}
+
+/// Every address control may reach after `insn`, call targets included: the
+/// program-wide edges phase 1 follows.
+fn all_targets(insn: &InsnInfo) -> impl Iterator<Item = u64> {
+    let next = insn.addr + u64::from(insn.len);
+    let (a, b) = match insn.flow {
+        Flow::Next | Flow::IndirectCall | Flow::Syscall => (Some(next), None),
+        Flow::Jump(t) => (Some(t), None),
+        Flow::Branch(t) | Flow::Call(t) => (Some(t), Some(next)),
+        Flow::IndirectJump | Flow::Return | Flow::Stop => (None, None),
+    };
+    a.into_iter().chain(b)
+}
