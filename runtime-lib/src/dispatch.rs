@@ -1,0 +1,295 @@
+//! From guest PCs to host code, and the loop that runs a guest thread.
+//!
+//! Host code comes from a [`CodeProvider`]: the AOT table linked into the
+//! executable ([`AotTable`]), then the JIT the CLI plugs in, chained with
+//! [`ChainProvider`]. Each thread keeps a small direct-mapped cache in
+//! front of the provider. Translated functions return a guest PC and an
+//! exit reason (`abi::exit`): `RETURN` and `JUMP` continue at the PC, traps
+//! become guest signals.
+//!
+//! The runtime unwinds to the dispatcher (thread exit, a fatal signal) by
+//! setting the thread's stop reason and the PC to [`UNWIND_PC`]: generated
+//! code leaves its function because the PC is not the next instruction,
+//! and every runtime loop then returns with a trap reason, which generated
+//! code propagates to its caller until the outermost loop.
+
+use crate::context::{Stop, ThreadContext};
+use crate::signals;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use vmtrans_abi::{exit, header};
+
+/// A translated guest function: `(state, guest memory base) -> guest PC`,
+/// with the exit reason in the state header.
+pub type GuestFn = unsafe extern "C" fn(*mut u8, *mut u8) -> u64;
+
+/// PC the runtime sets to make generated code leave: odd, so never the
+/// address of a guest instruction on any supported guest.
+pub const UNWIND_PC: u64 = u64::MAX;
+
+/// Exit reason runtime loops return while unwinding to the dispatcher (any
+/// trap reason makes generated code propagate to its caller).
+const UNWIND_REASON: u64 = exit::TRAP_ILLEGAL;
+
+/// A source of host code for guest PCs.
+pub trait CodeProvider: Send + Sync {
+    /// Already available code for `pc` (cheap).
+    fn lookup(&self, pc: u64) -> Option<GuestFn>;
+    /// Produce code for `pc` (may compile), or say why not.
+    fn translate(&self, pc: u64) -> Result<GuestFn, String>;
+    /// Guest code changed: forget translations.
+    fn invalidate(&self);
+}
+
+/// Code linked ahead of time: a table of `(guest pc, function)` sorted by pc.
+pub struct AotTable {
+    entries: Vec<(u64, GuestFn)>,
+}
+
+impl AotTable {
+    /// A table from entries in any order (sorted here; on duplicate PCs
+    /// the first wins).
+    pub fn new(mut entries: Vec<(u64, GuestFn)>) -> AotTable {
+        entries.sort_by_key(|&(pc, _)| pc);
+        entries.dedup_by_key(|&mut (pc, _)| pc);
+        AotTable { entries }
+    }
+
+    /// A table from the raw `(u64 pc, function pointer)` pairs of an AOT
+    /// artifact (`abi::artifact::TABLE_SECTION`).
+    ///
+    /// # Safety
+    /// `ptr` must point to `len` readable pairs whose function pointers are
+    /// translated functions with the [`GuestFn`] signature.
+    pub unsafe fn from_raw(ptr: *const (u64, *const u8), len: usize) -> AotTable {
+        if len == 0 {
+            return AotTable::new(Vec::new());
+        }
+        // SAFETY: per the contract, `len` readable pairs.
+        let raw = unsafe { std::slice::from_raw_parts(ptr, len) };
+        let entries = raw
+            .iter()
+            .filter(|(_, f)| !f.is_null())
+            // SAFETY: per the contract, non-null entries are GuestFns.
+            .map(|&(pc, f)| (pc, unsafe { std::mem::transmute::<*const u8, GuestFn>(f) }))
+            .collect();
+        AotTable::new(entries)
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl CodeProvider for AotTable {
+    fn lookup(&self, pc: u64) -> Option<GuestFn> {
+        self.entries
+            .binary_search_by_key(&pc, |&(p, _)| p)
+            .ok()
+            .map(|i| self.entries[i].1)
+    }
+
+    fn translate(&self, pc: u64) -> Result<GuestFn, String> {
+        self.lookup(pc).ok_or_else(|| {
+            format!("no ahead-of-time translation for guest pc {pc:#x} and no JIT in this build")
+        })
+    }
+
+    fn invalidate(&self) {}
+}
+
+/// Providers tried in order: lookups ask each; translation asks each in
+/// turn and returns the first success.
+pub struct ChainProvider {
+    providers: Vec<Arc<dyn CodeProvider>>,
+}
+
+impl ChainProvider {
+    /// A chain of `providers` (AOT table first, then the JIT).
+    pub fn new(providers: Vec<Arc<dyn CodeProvider>>) -> ChainProvider {
+        ChainProvider { providers }
+    }
+}
+
+impl CodeProvider for ChainProvider {
+    fn lookup(&self, pc: u64) -> Option<GuestFn> {
+        self.providers.iter().find_map(|p| p.lookup(pc))
+    }
+
+    fn translate(&self, pc: u64) -> Result<GuestFn, String> {
+        let mut errors = Vec::new();
+        for p in &self.providers {
+            match p.translate(pc) {
+                Ok(f) => return Ok(f),
+                Err(e) => errors.push(e),
+            }
+        }
+        Err(if errors.is_empty() {
+            "no code provider".to_string()
+        } else {
+            errors.join("; ")
+        })
+    }
+
+    fn invalidate(&self) {
+        self.providers.iter().for_each(|p| p.invalidate());
+    }
+}
+
+const CACHE_SLOTS: usize = 4096;
+
+/// A per-thread direct-mapped cache `pc → function`, indexed by low PC bits.
+pub struct CodeCache {
+    slots: Box<[(u64, Option<GuestFn>)]>,
+    generation: u64,
+}
+
+impl CodeCache {
+    /// An empty cache.
+    pub fn new() -> CodeCache {
+        CodeCache {
+            slots: vec![(0, None); CACHE_SLOTS].into_boxed_slice(),
+            generation: 0,
+        }
+    }
+
+    fn slot(pc: u64) -> usize {
+        ((pc >> 1) as usize) & (CACHE_SLOTS - 1)
+    }
+
+    /// The cached function for `pc`, if the cache is of `generation`.
+    pub fn get(&mut self, pc: u64, generation: u64) -> Option<GuestFn> {
+        if generation != self.generation {
+            self.slots.fill((0, None));
+            self.generation = generation;
+            return None;
+        }
+        match self.slots[Self::slot(pc)] {
+            (p, Some(f)) if p == pc => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Remembers `f` for `pc`.
+    pub fn put(&mut self, pc: u64, f: GuestFn) {
+        self.slots[Self::slot(pc)] = (pc, Some(f));
+    }
+}
+
+impl Default for CodeCache {
+    fn default() -> Self {
+        CodeCache::new()
+    }
+}
+
+/// Host code for `pc`: cache, then the provider's lookup, then translation.
+pub fn resolve(ctx: &ThreadContext, pc: u64) -> Result<GuestFn, String> {
+    let process = &ctx.process;
+    let generation = process.code_generation.load(Ordering::Acquire);
+    if let Some(f) = ctx.cache.borrow_mut().get(pc, generation) {
+        return Ok(f);
+    }
+    let f = match process.provider.lookup(pc) {
+        Some(f) => f,
+        None => process.provider.translate(pc)?,
+    };
+    ctx.cache.borrow_mut().put(pc, f);
+    Ok(f)
+}
+
+/// How far a run loop goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// The thread's outermost loop: runs until the thread stops.
+    Thread,
+    /// A nested loop (`vmtrans_rt_call`/`vmtrans_rt_continue`): runs until
+    /// the guest returns or traps.
+    UntilReturn,
+}
+
+/// Runs the thread from `pc` until it stops; returns why.
+pub fn run_thread(ctx: &ThreadContext, pc: u64) -> Stop {
+    run_loop(ctx, pc, Mode::Thread);
+    ctx.stop
+        .get()
+        .expect("the thread loop only ends on a stop request")
+}
+
+/// Runs from `pc` until the guest returns or traps and returns like a
+/// translated function (`EXIT_REASON` set).
+pub fn run_until_return(ctx: &ThreadContext, pc: u64) -> u64 {
+    run_loop(ctx, pc, Mode::UntilReturn)
+}
+
+fn run_loop(ctx: &ThreadContext, mut pc: u64, mode: Mode) -> u64 {
+    let state = ctx.state.as_ptr();
+    let mem = ctx.process.mem.base();
+    loop {
+        if ctx.stop.get().is_some() {
+            ctx.state.set_header(header::EXIT_REASON, UNWIND_REASON);
+            return UNWIND_PC;
+        }
+        ctx.set_pc(pc);
+        if pc == ctx.process.sigtramp.load(Ordering::Relaxed) && pc != 0 {
+            signals::sigreturn(ctx);
+            pc = ctx.pc();
+            continue;
+        }
+        if signals::deliver_pending(ctx) {
+            pc = ctx.pc();
+            continue;
+        }
+        let f = match resolve(ctx, pc) {
+            Ok(f) => f,
+            Err(why) => {
+                signals::no_code(ctx, pc, &why);
+                pc = ctx.pc();
+                continue;
+            }
+        };
+        // SAFETY: `f` is a translated function (the provider's contract);
+        // it gets this thread's state and the guest memory base.
+        let next = unsafe { f(state, mem) };
+        match ctx.state.exit_reason() {
+            exit::RETURN if mode == Mode::UntilReturn => return next,
+            exit::RETURN | exit::JUMP => pc = next,
+            _ if ctx.stop.get().is_some() => pc = next,
+            _ if mode == Mode::UntilReturn => return next,
+            reason => {
+                signals::trap(ctx, reason, next);
+                pc = ctx.pc();
+            }
+        }
+    }
+}
+
+/// Helper `vmtrans_rt_call(state, mem, target)`: a guest call of a target
+/// not known at translation time; runs it (following `JUMP`s) until it
+/// returns or traps and returns like a translated function.
+///
+/// # Safety
+/// `state` must be the CPU state of the calling guest thread.
+#[no_mangle]
+pub unsafe extern "C" fn vmtrans_rt_call(state: *mut u8, _mem: *mut u8, target: u64) -> u64 {
+    // SAFETY: per the contract, `state` belongs to a live thread context.
+    let ctx = unsafe { ThreadContext::from_state(state) };
+    run_until_return(ctx, target)
+}
+
+/// Helper `vmtrans_rt_continue(state, mem, pc)`: a callee left with `JUMP`;
+/// keep running from `pc` in the same frame until it returns or traps.
+///
+/// # Safety
+/// `state` must be the CPU state of the calling guest thread.
+#[no_mangle]
+pub unsafe extern "C" fn vmtrans_rt_continue(state: *mut u8, _mem: *mut u8, pc: u64) -> u64 {
+    // SAFETY: per the contract, `state` belongs to a live thread context.
+    let ctx = unsafe { ThreadContext::from_state(state) };
+    run_until_return(ctx, pc)
+}

@@ -1,0 +1,264 @@
+//! Host signal handling: guest memory faults, forwarding host signals to
+//! the guest, and waking guest threads blocked in host calls.
+//!
+//! Generated code accesses guest memory directly, so a wild guest access
+//! is a host SIGSEGV (or SIGBUS) at an address inside the guest
+//! reservation. The handler (on an alternate stack) reports it as a guest
+//! SIGSEGV and exits with status 139. Faults anywhere else are runtime
+//! bugs: the previous handler is restored and the fault re-raised (the
+//! instruction runs again under it).
+//!
+//! Not yet: delivering such a fault to a guest SIGSEGV handler (it needs
+//! the guest PC at the faulting access, which generated code does not
+//! keep; the PC printed is the last one stored in the CPU state).
+
+use crate::context::ThreadContext;
+use crate::signals::{bit, sa, FORWARDED};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Once;
+
+static GUEST_BASE: AtomicUsize = AtomicUsize::new(0);
+static GUEST_LEN: AtomicUsize = AtomicUsize::new(0);
+/// Offset of the PC register in the CPU state of the running guest.
+static PC_OFFSET: AtomicUsize = AtomicUsize::new(0);
+static OLD_SEGV: AtomicU64 = AtomicU64::new(0);
+static OLD_BUS: AtomicU64 = AtomicU64::new(0);
+static INSTALL: Once = Once::new();
+
+/// Size of each guest thread's alternate signal stack.
+const ALT_STACK_SIZE: usize = 64 << 10;
+
+thread_local! {
+    /// The CPU state of the guest thread running on this host thread.
+    static CURRENT_STATE: Cell<usize> = const { Cell::new(0) };
+    /// This thread's alternate signal stack (address, size).
+    static ALT_STACK: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+/// The host signal used to interrupt a guest thread blocked in a host
+/// system call so it notices a signal sent to it.
+pub fn interrupt_signal() -> i32 {
+    libc::SIGRTMAX() - 1
+}
+
+/// Installs the fault and interrupt handlers and records the guest
+/// reservation of `ctx`'s process as the one faults are reported for.
+pub fn install(ctx: &ThreadContext) {
+    let mem = &ctx.process.mem;
+    GUEST_BASE.store(mem.base() as usize, Ordering::Release);
+    GUEST_LEN.store(mem.reserved_len() as usize, Ordering::Release);
+    let pc = ctx.process.ops.regs().pc;
+    PC_OFFSET.store(
+        vmtrans_abi::reg_offset(ctx.process.arch, pc),
+        Ordering::Release,
+    );
+    INSTALL.call_once(|| {
+        let flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+        OLD_SEGV.store(
+            set_handler(libc::SIGSEGV, on_fault as *const () as usize, flags),
+            Ordering::Release,
+        );
+        OLD_BUS.store(
+            set_handler(libc::SIGBUS, on_fault as *const () as usize, flags),
+            Ordering::Release,
+        );
+        set_handler(interrupt_signal(), on_interrupt as *const () as usize, 0);
+    });
+}
+
+/// Installs `handler` for `sig` and returns the old action, boxed and
+/// leaked (as an address), to restore later.
+fn set_handler(sig: i32, handler: usize, flags: i32) -> u64 {
+    // SAFETY: sigaction is plain data; zeroed is valid (empty mask).
+    let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
+    new.sa_sigaction = handler;
+    new.sa_flags = flags;
+    let old = Box::into_raw(Box::new(new));
+    // SAFETY: both pointers are valid sigaction structures.
+    unsafe { libc::sigaction(sig, &new, old) };
+    old as u64
+}
+
+/// Marks the calling host thread as running guest thread `ctx`: the fault
+/// handler reports its PC, and it gets an alternate signal stack.
+pub fn enter_guest_thread(ctx: &ThreadContext) {
+    CURRENT_STATE.with(|c| c.set(ctx.state.as_ptr() as usize));
+    // SAFETY: pthread_self cannot fail.
+    ctx.shared
+        .pthread
+        .store(unsafe { libc::pthread_self() } as u64, Ordering::Release);
+    // SAFETY: a fresh private mapping for the signal stack.
+    let stack = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            ALT_STACK_SIZE,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if stack == libc::MAP_FAILED {
+        return;
+    }
+    let ss = libc::stack_t {
+        ss_sp: stack,
+        ss_flags: 0,
+        ss_size: ALT_STACK_SIZE,
+    };
+    // SAFETY: `ss` describes the mapping above, owned by this thread.
+    unsafe { libc::sigaltstack(&ss, std::ptr::null_mut()) };
+    ALT_STACK.with(|a| a.set((stack as usize, ALT_STACK_SIZE)));
+}
+
+/// Undoes [`enter_guest_thread`].
+pub fn leave_guest_thread() {
+    CURRENT_STATE.with(|c| c.set(0));
+    let (stack, size) = ALT_STACK.with(|a| a.replace((0, 0)));
+    if stack != 0 {
+        let ss = libc::stack_t {
+            ss_sp: std::ptr::null_mut(),
+            ss_flags: libc::SS_DISABLE,
+            ss_size: 0,
+        };
+        // SAFETY: disables this thread's alternate stack, then frees it.
+        unsafe {
+            libc::sigaltstack(&ss, std::ptr::null_mut());
+            libc::munmap(stack as *mut libc::c_void, size);
+        }
+    }
+}
+
+/// Wakes host thread `pthread` out of a blocking host call.
+pub fn interrupt_thread(pthread: u64) {
+    if pthread != 0 {
+        // SAFETY: the thread is registered as live; a signal with an empty
+        // handler only interrupts it.
+        unsafe { libc::pthread_kill(pthread as libc::pthread_t, interrupt_signal()) };
+    }
+}
+
+/// Mirrors a guest disposition of an asynchronous signal to the host so
+/// signals from outside reach the guest: ignore → host ignore, default →
+/// host default, handler → recorded as pending for the guest. Synchronous
+/// signals and the host C library's internal ones stay the runtime's.
+pub fn mirror_disposition(sig: i32, handler: u64, flags: u64) {
+    let runtime_owned = [
+        libc::SIGSEGV,
+        libc::SIGBUS,
+        libc::SIGILL,
+        libc::SIGFPE,
+        libc::SIGTRAP,
+        libc::SIGKILL,
+        libc::SIGSTOP,
+    ];
+    if !(1..32).contains(&sig) || runtime_owned.contains(&sig) {
+        return;
+    }
+    let (action, host_flags) = match handler {
+        0 => (libc::SIG_DFL, 0),
+        1 => (libc::SIG_IGN, 0),
+        _ => (
+            on_forward as *const () as usize,
+            if flags & sa::RESTART != 0 {
+                libc::SA_RESTART
+            } else {
+                0
+            },
+        ),
+    };
+    let old = set_handler(sig, action, host_flags);
+    // SAFETY: `old` was leaked by `set_handler` just now and is not needed.
+    drop(unsafe { Box::from_raw(old as *mut libc::sigaction) });
+}
+
+extern "C" fn on_forward(sig: i32) {
+    FORWARDED.fetch_or(bit(sig), Ordering::AcqRel);
+}
+
+extern "C" fn on_interrupt(_sig: i32) {}
+
+/// Appends `s` to `buf` at `*len` (no allocation: used in the handler).
+fn push(buf: &mut [u8], len: &mut usize, s: &[u8]) {
+    let n = s.len().min(buf.len() - *len);
+    buf[*len..*len + n].copy_from_slice(&s[..n]);
+    *len += n;
+}
+
+fn push_hex(buf: &mut [u8], len: &mut usize, v: u64) {
+    let mut digits = [0u8; 18];
+    digits[..2].copy_from_slice(b"0x");
+    let n = (64 - v.max(1).leading_zeros()).div_ceil(4) as usize;
+    for i in 0..n {
+        digits[2 + i] = b"0123456789abcdef"[((v >> (4 * (n - 1 - i))) & 15) as usize];
+    }
+    push(buf, len, &digits[..2 + n]);
+}
+
+extern "C" fn on_fault(sig: i32, info: *mut libc::siginfo_t, _uc: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
+    let addr = unsafe { (*info).si_addr() } as usize;
+    let base = GUEST_BASE.load(Ordering::Acquire);
+    let len = GUEST_LEN.load(Ordering::Acquire);
+    if base != 0 && addr >= base && addr - base < len {
+        report_guest_fault(sig, (addr - base) as u64);
+    }
+    let old = if sig == libc::SIGSEGV {
+        &OLD_SEGV
+    } else {
+        &OLD_BUS
+    };
+    let old = old.load(Ordering::Acquire) as *const libc::sigaction;
+    // SAFETY: `old` is the action saved at install time; restoring it and
+    // returning re-runs the faulting instruction under it.
+    unsafe { libc::sigaction(sig, old, std::ptr::null_mut()) };
+}
+
+/// Prints the guest fault and exits like a process killed by `sig`.
+fn report_guest_fault(sig: i32, guest_addr: u64) -> ! {
+    let state = CURRENT_STATE.with(|c| c.get());
+    let pc = if state == 0 {
+        0
+    } else {
+        // SAFETY: the state of this thread's running guest; the PC offset
+        // was recorded for the same architecture.
+        unsafe { ((state + PC_OFFSET.load(Ordering::Acquire)) as *const u64).read() }
+    };
+    let mut buf = [0u8; 192];
+    let mut n = 0;
+    let name: &[u8] = if sig == libc::SIGBUS {
+        b"SIGBUS"
+    } else {
+        b"SIGSEGV"
+    };
+    push(&mut buf, &mut n, b"vmtrans: guest ");
+    push(&mut buf, &mut n, name);
+    // The PC is the last one the runtime stored (a function entry or the
+    // instruction after a helper call), not the faulting instruction.
+    push(&mut buf, &mut n, b" at pc ");
+    push_hex(&mut buf, &mut n, pc);
+    push(&mut buf, &mut n, b" (approximate) accessing ");
+    push_hex(&mut buf, &mut n, guest_addr);
+    push(&mut buf, &mut n, b"\n");
+    // SAFETY: write and _exit are async-signal-safe.
+    unsafe {
+        libc::write(2, buf.as_ptr().cast(), n);
+        libc::_exit(128 + sig)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_formatting_without_allocation() {
+        let mut buf = [0u8; 32];
+        let mut n = 0;
+        push_hex(&mut buf, &mut n, 0);
+        push(&mut buf, &mut n, b" ");
+        push_hex(&mut buf, &mut n, 0xdead_beef);
+        assert_eq!(&buf[..n], b"0x0 0xdeadbeef");
+    }
+}

@@ -1,0 +1,185 @@
+//! Helper functions generated code calls besides system calls and
+//! dispatch (`abi::helpers`): counters, CPUID, floating-point environment,
+//! code flushes.
+
+use crate::context::ThreadContext;
+use crate::cpu::reg_index;
+use vmtrans_abi::Arch;
+
+/// Frequency of [`vmtrans_rt_read_time`]: nanoseconds.
+pub const TIME_FREQ_HZ: u64 = 1_000_000_000;
+
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+fn cycles() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: rdtsc has no preconditions on x86_64.
+        unsafe { core::arch::x86_64::_rdtsc() }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        monotonic_ns()
+    }
+}
+
+/// `vmtrans_rt_read_cycle(state)`: the host cycle counter (rdtsc).
+#[no_mangle]
+pub extern "C" fn vmtrans_rt_read_cycle(_state: *mut u8) -> u64 {
+    cycles()
+}
+
+/// `vmtrans_rt_read_time(state)`: monotonic time in ticks of
+/// [`TIME_FREQ_HZ`].
+#[no_mangle]
+pub extern "C" fn vmtrans_rt_read_time(_state: *mut u8) -> u64 {
+    monotonic_ns()
+}
+
+/// `vmtrans_rt_read_time_freq(state)`: [`TIME_FREQ_HZ`].
+#[no_mangle]
+pub extern "C" fn vmtrans_rt_read_time_freq(_state: *mut u8) -> u64 {
+    TIME_FREQ_HZ
+}
+
+/// `vmtrans_rt_read_instret(state)`: retired instructions are not counted
+/// (that would cost on the hot path); the cycle counter stands in, which
+/// is monotonic as programs expect.
+#[no_mangle]
+pub extern "C" fn vmtrans_rt_read_instret(_state: *mut u8) -> u64 {
+    cycles()
+}
+
+/// `vmtrans_rt_cpuid(state)`: x86 guests' CPUID with the leaf in `rax` and
+/// subleaf in `rcx`, answered by the host's CPUID.
+///
+/// # Safety
+/// `state` must be the CPU state of a live thread context on this thread.
+#[no_mangle]
+pub unsafe extern "C" fn vmtrans_rt_cpuid(state: *mut u8) {
+    // SAFETY: per the contract.
+    let ctx = unsafe { ThreadContext::from_state(state) };
+    let s = &ctx.state;
+    if s.arch() != Arch::X86_64 {
+        return;
+    }
+    let idx = |n: &str| reg_index(Arch::X86_64, n).expect("x86_64 register");
+    let (leaf, sub) = (s.reg(idx("rax")) as u32, s.reg(idx("rcx")) as u32);
+    #[cfg(target_arch = "x86_64")]
+    let r = core::arch::x86_64::__cpuid_count(leaf, sub);
+    #[cfg(not(target_arch = "x86_64"))]
+    let r = {
+        let _ = (leaf, sub);
+        Cpuid {
+            eax: 0,
+            ebx: 0,
+            ecx: 0,
+            edx: 0,
+        }
+    };
+    for (name, v) in [
+        ("rax", r.eax),
+        ("rbx", r.ebx),
+        ("rcx", r.ecx),
+        ("rdx", r.edx),
+    ] {
+        s.set_reg(idx(name), v as u64);
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+struct Cpuid {
+    eax: u32,
+    ebx: u32,
+    ecx: u32,
+    edx: u32,
+}
+
+/// Reads MXCSR. (`_mm_getcsr` is deprecated in favour of inline assembly.)
+#[cfg(target_arch = "x86_64")]
+pub fn read_mxcsr() -> u32 {
+    let mut v: u32 = 0;
+    // SAFETY: stmxcsr stores 4 bytes into `v`.
+    unsafe { core::arch::asm!("stmxcsr [{}]", in(reg) &mut v, options(nostack, preserves_flags)) };
+    v
+}
+
+/// Writes MXCSR. (`_mm_setcsr` is deprecated in favour of inline assembly.)
+#[cfg(target_arch = "x86_64")]
+pub fn write_mxcsr(v: u32) {
+    // SAFETY: ldmxcsr loads 4 bytes from `v`; callers only change flag and
+    // rounding bits, which cannot fault.
+    unsafe {
+        core::arch::asm!("ldmxcsr [{}]", in(reg) &v, options(nostack, readonly, preserves_flags))
+    };
+}
+
+/// The six MXCSR exception flag bits (IE DE ZE OE UE PE).
+const MXCSR_FLAGS: u32 = 0x3f;
+/// MXCSR rounding control (bits 13-14).
+const MXCSR_RC: u32 = 0x6000;
+
+/// `vmtrans_rt_fp_sync_flags(state)`: folds the host's accumulated SSE
+/// exception flags into the guest's (riscv64 `fflags`: IE→NV, ZE→DZ,
+/// OE→OF, UE→UF, PE→NX) and clears them on the host.
+///
+/// # Safety
+/// `state` must be the CPU state of a live thread context on this thread.
+#[no_mangle]
+pub unsafe extern "C" fn vmtrans_rt_fp_sync_flags(state: *mut u8) {
+    // SAFETY: per the contract.
+    let ctx = unsafe { ThreadContext::from_state(state) };
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mxcsr = read_mxcsr();
+        ctx.process
+            .ops
+            .accrue_fp_flags(&ctx.state, mxcsr & MXCSR_FLAGS);
+        write_mxcsr(mxcsr & !MXCSR_FLAGS);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = ctx;
+}
+
+/// MXCSR rounding-control value for RISC-V rounding mode `rm`: RNE→00,
+/// RDN→01, RUP→10, RTZ→11. RMM (round to nearest, ties to max magnitude)
+/// has no SSE equivalent and uses nearest-even; invalid modes too.
+pub fn mxcsr_rounding(rm: u32) -> u32 {
+    let rc = match rm {
+        1 => 0b11, // RTZ
+        2 => 0b01, // RDN
+        3 => 0b10, // RUP
+        _ => 0b00, // RNE, RMM (approximated), invalid
+    };
+    rc << 13
+}
+
+/// `vmtrans_rt_fp_set_rounding(state, rm)`: sets the host rounding mode
+/// from a RISC-V `rm` value (see [`mxcsr_rounding`]).
+#[no_mangle]
+pub extern "C" fn vmtrans_rt_fp_set_rounding(_state: *mut u8, rm: u32) {
+    #[cfg(target_arch = "x86_64")]
+    write_mxcsr((read_mxcsr() & !MXCSR_RC) | mxcsr_rounding(rm));
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = rm;
+}
+
+/// `vmtrans_rt_flush_code(state)`: guest code changed; every thread drops
+/// its translations.
+///
+/// # Safety
+/// `state` must be the CPU state of a live thread context on this thread.
+#[no_mangle]
+pub unsafe extern "C" fn vmtrans_rt_flush_code(state: *mut u8) {
+    // SAFETY: per the contract.
+    let ctx = unsafe { ThreadContext::from_state(state) };
+    ctx.process.invalidate_code();
+}

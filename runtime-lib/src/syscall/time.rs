@@ -1,0 +1,43 @@
+//! Clocks and sleeping. `struct timespec`, `struct timeval` and `struct
+//! tms` are the same on the 64-bit guests and the host, so guest buffers
+//! go to the host kernel directly.
+
+use super::fs::sys;
+use super::{Args, SysResult};
+use crate::arch::Sysno;
+use crate::context::ThreadContext;
+use crate::error::Errno;
+
+/// Host pointer of an optional guest buffer (0 stays NULL).
+fn opt_ptr(ctx: &ThreadContext, addr: u64, len: u64) -> Result<u64, Errno> {
+    if addr == 0 {
+        Ok(0)
+    } else {
+        ctx.process.mem.host_ptr(addr, len).map(|p| p as u64)
+    }
+}
+
+pub(super) fn call(ctx: &ThreadContext, sysno: Sysno, a: &Args) -> SysResult {
+    use Sysno::*;
+    match sysno {
+        ClockGettime => sys(
+            libc::SYS_clock_gettime,
+            &[a.u(0), opt_ptr(ctx, a.u(1), 16)?],
+        ),
+        ClockGetres => sys(libc::SYS_clock_getres, &[a.u(0), opt_ptr(ctx, a.u(1), 16)?]),
+        Gettimeofday => sys(
+            libc::SYS_gettimeofday,
+            &[opt_ptr(ctx, a.u(0), 16)?, opt_ptr(ctx, a.u(1), 8)?],
+        ),
+        Nanosleep => sys(
+            libc::SYS_nanosleep,
+            &[opt_ptr(ctx, a.u(0), 16)?, opt_ptr(ctx, a.u(1), 16)?],
+        ),
+        ClockNanosleep => {
+            let (req, rem) = (opt_ptr(ctx, a.u(2), 16)?, opt_ptr(ctx, a.u(3), 16)?);
+            sys(libc::SYS_clock_nanosleep, &[a.u(0), a.u(1), req, rem])
+        }
+        Times => sys(libc::SYS_times, &[opt_ptr(ctx, a.u(0), 32)?]),
+        _ => unreachable!("{sysno:?} is not a time call"),
+    }
+}
