@@ -4,6 +4,7 @@
  * (DMB/DSB/ISB), and ARMv8.1 LSE atomics (LDADD/LDCLR/LDEOR/LDSET/LDSMAX/
  * LDSMIN/LDUMAX/LDUMIN/SWP/CAS/CASP) including their acquire/release forms.
  */
+    .file "a64_atomic.S" /* a fixed STT_FILE name keeps the build reproducible */
     .arch armv8.1-a
     .text
     .globl a64_ldxr_add64, a64_ldxr_add32, a64_ldxrb_add, a64_clrex_stxr, a64_ldxp_swap, a64_ldar_stlr, a64_lse

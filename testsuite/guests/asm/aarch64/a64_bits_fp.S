@@ -6,6 +6,7 @@
  * FMAXNM/FMINNM vs FMAX/FMIN with NaNs, FCMP flags with NaN, FPCR rounding
  * mode / flush-to-zero / default-NaN bits and FPSR cumulative flags.
  */
+    .file "a64_bits_fp.S" /* a fixed STT_FILE name keeps the build reproducible */
     .text
     .globl a64_bitops, a64_divmul, a64_shifts, a64_fcvt, a64_frint, a64_fminmax, a64_fcmp_nzcv, a64_fpcr_ops
 

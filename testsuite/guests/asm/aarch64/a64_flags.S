@@ -4,6 +4,7 @@
  * implementing compound conditions without branches, and the
  * CSEL/CSINC/CSINV/CSNEG family.
  */
+    .file "a64_flags.S" /* a fixed STT_FILE name keeps the build reproducible */
     .text
     .globl a64_flag_op, a64_add256, a64_sub256, a64_cond_mask, a64_ccmp_chain, a64_cs_family, a64_msr_nzcv
 

@@ -4,6 +4,7 @@
  * aq/rl bits) returning the old value, fence variants, and fence.i after
  * storing an instruction into an executable buffer.
  */
+    .file "rv64_atomic.S" /* a fixed STT_FILE name keeps the build reproducible */
     .text
     .globl rv_lrsc_add64, rv_lrsc_add32, rv_sc_twice, rv_amo64, rv_amo32, rv_fences, rv_patch_and_call
 

@@ -5,6 +5,7 @@
  * rules), fclass, sign injection, NaN boxing of singles held in double
  * registers, canonical NaN, fused multiply-add variants.
  */
+    .file "rv64_fp.S" /* a fixed STT_FILE name keeps the build reproducible */
     .text
     .globl rv_fadd_rm, rv_fdiv_dyn, rv_fcsr_roundtrip, rv_flags_after, rv_fcvt_w, rv_fcvt_wu, rv_fcvt_l, rv_fcvt_lu
     .globl rv_fcvt_w_rm, rv_fmin, rv_fmax, rv_fclass, rv_fsgnj, rv_nanbox, rv_canonical_nan, rv_fma4, rv_fcvt_s_d_rm

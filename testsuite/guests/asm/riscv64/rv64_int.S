@@ -5,6 +5,7 @@
  * bits are used), slt/sltu/sltiu, lui/auipc/addiw sign extension.
  * Each function takes arguments in a0..a2 and returns a0 (rv64 LP64D ABI).
  */
+    .file "rv64_int.S" /* a fixed STT_FILE name keeps the build reproducible */
     .text
     .globl rv_div, rv_divu, rv_rem, rv_remu, rv_divw, rv_divuw, rv_remw, rv_remuw
     .globl rv_mulh, rv_mulhsu, rv_mulhu, rv_mulw

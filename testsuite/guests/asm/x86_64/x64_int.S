@@ -8,6 +8,7 @@
  * CMPXCHG, LOCK CMPXCHG16B and the string instructions with DF=0 and DF=1.
  * System V AMD64 ABI: args rdi, rsi, rdx, rcx, r8, r9; return rax.
  */
+    .file "x64_int.S" /* a fixed STT_FILE name keeps the build reproducible */
     .text
     .globl x86_flag_op, x86_add256, x86_sub256, x86_setcc_mask, x86_cmov, x86_muldiv, x86_shld_shrd
     .globl x86_bt_mem, x86_bsf_bsr, x86_misc, x86_cmpxchg, x86_cmpxchg16b, x86_strings

@@ -9,6 +9,7 @@
  * masks, shifts by >= element width).  Only IEEE-exact operations are used
  * (no transcendental x87 instructions), so results do not depend on the CPU.
  */
+    .file "x64_x87_sse.S" /* a fixed STT_FILE name keeps the build reproducible */
     .text
     .globl x87_with_cw, x87_misc, x87_ucomi, x87_stack8, x87_fistp_sw, x87_fisttp
     .globl sse_cvt, sse_op_mxcsr, sse_minmax, sse_ucomi, sse_int_simd
