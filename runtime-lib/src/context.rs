@@ -225,6 +225,17 @@ impl ThreadContext {
         unsafe { &*((state.add(header::RUNTIME) as *const u64).read() as *const ThreadContext) }
     }
 
+    /// Registers the thread as running in its process (thread table and
+    /// live count); [`crate::syscall::finish_thread`] undoes it.
+    pub fn attach(&self) {
+        self.process
+            .threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(self.tid(), Arc::clone(&self.shared));
+        self.process.live_threads.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// This thread's id.
     pub fn tid(&self) -> i32 {
         self.shared.tid.load(Ordering::Relaxed) as i32

@@ -14,7 +14,7 @@ mod signal;
 mod thread;
 mod time;
 
-pub(crate) use thread::finish_thread;
+pub use thread::finish_thread;
 
 use crate::arch::Sysno;
 use crate::context::{Stop, ThreadContext};

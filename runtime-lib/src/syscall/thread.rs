@@ -176,7 +176,7 @@ fn thread_main(
 
 /// Thread exit: clear and wake `clear_child_tid` (pthread_join waits on
 /// it), and forget the thread.
-pub(crate) fn finish_thread(ctx: &ThreadContext) {
+pub fn finish_thread(ctx: &ThreadContext) {
     let process = &ctx.process;
     let tid_addr = ctx.clear_child_tid.get();
     if tid_addr != 0 && process.mem.write_u32(tid_addr, 0).is_ok() {
