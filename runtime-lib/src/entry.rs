@@ -90,6 +90,9 @@ impl Guest {
         ctx.state.set_reg(regs.sp, self.sp);
         ctx.set_pc(self.image.entry);
         crate::fault::install(&ctx);
+        // Rust runtimes ignore SIGPIPE; a guest starts with the default
+        // (killed by SIGPIPE when writing to a closed pipe).
+        crate::fault::mirror_disposition(libc::SIGPIPE, crate::signals::SIG_DFL, 0);
         crate::fault::enter_guest_thread(&ctx);
         self.process
             .threads

@@ -410,3 +410,18 @@ fn errno_values_match_the_guest_abi() {
     }
     assert_eq!(Errno::ENOENT.to_return() as i64, -2);
 }
+
+#[test]
+fn proc_self_maps_lists_guest_regions() {
+    let ctx = process();
+    put_str(&ctx, SCRATCH, "/proc/self/maps");
+    let fd = syscall(&ctx, nr::OPENAT, &[AT_FDCWD, SCRATCH, 0o2000000, 0]);
+    assert!(fd >= 0, "{fd}");
+    let n = syscall(&ctx, nr::READ, &[fd as u64, SCRATCH + 0x1000, 4096]);
+    let text = String::from_utf8(get(&ctx, SCRATCH + 0x1000, n as usize)).unwrap();
+    let prefix = "00100000-00200000 rw-p 00000000 00:00 0";
+    // As Linux: the name starts at column 73.
+    let expected = format!("{prefix}{}scratch\n", " ".repeat(73 - prefix.len()));
+    assert_eq!(text, expected);
+    syscall(&ctx, nr::CLOSE, &[fd as u64]);
+}

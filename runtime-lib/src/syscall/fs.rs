@@ -183,8 +183,76 @@ fn path_call(
 }
 
 fn openat(ctx: &ThreadContext, a: &Args) -> SysResult {
-    let flags = ctx.process.ops.open_flags_to_host(a.u(2)) as u64;
-    path_call(ctx, libc::SYS_openat, a.u(0), a.u(1), &[flags, a.u(3)])
+    let flags = ctx.process.ops.open_flags_to_host(a.u(2));
+    let raw = ctx.process.mem.read_cstring(a.u(1), PATH_MAX)?;
+    if is_proc_self_file(&raw, "maps") {
+        return open_generated(&proc_maps(ctx), flags);
+    }
+    path_call(
+        ctx,
+        libc::SYS_openat,
+        a.u(0),
+        a.u(1),
+        &[flags as u64, a.u(3)],
+    )
+}
+
+/// Whether `path` names this process's `/proc` file `leaf`.
+fn is_proc_self_file(path: &[u8], leaf: &str) -> bool {
+    let pid = format!("/proc/{}/{leaf}", std::process::id());
+    path == format!("/proc/self/{leaf}").as_bytes()
+        || path == format!("/proc/thread-self/{leaf}").as_bytes()
+        || path == pid.as_bytes()
+}
+
+/// A read-only descriptor whose contents are `text` (a memfd).
+fn open_generated(text: &str, flags: i32) -> SysResult {
+    let cloexec = if flags & libc::O_CLOEXEC != 0 {
+        libc::MFD_CLOEXEC
+    } else {
+        0
+    };
+    // SAFETY: the name is a valid C string.
+    let fd = unsafe { libc::memfd_create(c"vmtrans-proc".as_ptr(), cloexec) };
+    if fd < 0 {
+        return Err(Errno::last());
+    }
+    let written = sys(
+        libc::SYS_write,
+        &[fd as u64, text.as_ptr() as u64, text.len() as u64],
+    );
+    if let Err(e) = written.and_then(|_| sys(libc::SYS_lseek, &[fd as u64, 0, 0])) {
+        // SAFETY: closing the descriptor created above.
+        unsafe { libc::close(fd) };
+        return Err(e);
+    }
+    Ok(fd as u64)
+}
+
+/// The guest's `/proc/self/maps`, in Linux's format, from the memory map.
+pub(super) fn proc_maps(ctx: &ThreadContext) -> String {
+    use crate::mmu::prot;
+    let map = ctx.process.mem.map();
+    let mut out = String::new();
+    for r in map.regions() {
+        let flag = |bit: u32, c: char| if r.prot & bit != 0 { c } else { '-' };
+        let kind = if r.shared { 's' } else { 'p' };
+        let line = format!(
+            "{:08x}-{:08x} {}{}{}{kind} 00000000 00:00 0",
+            r.start,
+            r.end(),
+            flag(prot::READ, 'r'),
+            flag(prot::WRITE, 'w'),
+            flag(prot::EXEC, 'x')
+        );
+        if r.name.is_empty() {
+            out.push_str(&line);
+        } else {
+            out.push_str(&format!("{line:<72} {}", r.name));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn write_stat(ctx: &ThreadContext, st: &libc::stat, addr: u64) -> SysResult {
