@@ -57,7 +57,7 @@ pub fn options_from_env() -> crate::context::RunOptions {
 #[cfg(feature = "aot-entry")]
 mod entry {
     use super::{check_header, options_from_env};
-    use crate::dispatch::AotTable;
+    use crate::dispatch::{AotEntry, AotTable};
     use crate::entry::{run_guest, START_FAILURE_STATUS};
     use std::ffi::{CStr, OsString};
     use std::os::raw::{c_char, c_int};
@@ -67,7 +67,7 @@ mod entry {
 
     extern "C" {
         static vmtrans_aot_meta: ArtifactHeader;
-        static vmtrans_aot_table: [(u64, *const u8); 0];
+        static vmtrans_aot_table: [AotEntry; 0];
         static vmtrans_aot_table_len: u64;
         static vmtrans_aot_image: [u8; 0];
         static vmtrans_aot_image_len: u64;

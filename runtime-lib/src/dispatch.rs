@@ -41,6 +41,17 @@ pub trait CodeProvider: Send + Sync {
     fn invalidate(&self);
 }
 
+/// One entry of the AOT artifact's table (`abi::artifact::TABLE_SECTION`):
+/// a guest PC and the translated function for it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AotEntry {
+    /// Guest PC.
+    pub pc: u64,
+    /// The translated function (a [`GuestFn`]), or null.
+    pub func: *const u8,
+}
+
 /// Code linked ahead of time: a table of `(guest pc, function)` sorted by pc.
 pub struct AotTable {
     entries: Vec<(u64, GuestFn)>,
@@ -55,13 +66,12 @@ impl AotTable {
         AotTable { entries }
     }
 
-    /// A table from the raw `(u64 pc, function pointer)` pairs of an AOT
-    /// artifact (`abi::artifact::TABLE_SECTION`).
+    /// A table from the raw entries of an AOT artifact.
     ///
     /// # Safety
-    /// `ptr` must point to `len` readable pairs whose function pointers are
-    /// translated functions with the [`GuestFn`] signature.
-    pub unsafe fn from_raw(ptr: *const (u64, *const u8), len: usize) -> AotTable {
+    /// `ptr` must point to `len` readable entries whose non-null function
+    /// pointers are translated functions with the [`GuestFn`] signature.
+    pub unsafe fn from_raw(ptr: *const AotEntry, len: usize) -> AotTable {
         if len == 0 {
             return AotTable::new(Vec::new());
         }
@@ -69,9 +79,13 @@ impl AotTable {
         let raw = unsafe { std::slice::from_raw_parts(ptr, len) };
         let entries = raw
             .iter()
-            .filter(|(_, f)| !f.is_null())
+            .filter(|e| !e.func.is_null())
             // SAFETY: per the contract, non-null entries are GuestFns.
-            .map(|&(pc, f)| (pc, unsafe { std::mem::transmute::<*const u8, GuestFn>(f) }))
+            .map(|e| {
+                (e.pc, unsafe {
+                    std::mem::transmute::<*const u8, GuestFn>(e.func)
+                })
+            })
             .collect();
         AotTable::new(entries)
     }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use vmtrans_abi::{exit, header, reg_offset, Arch};
 use vmtrans_runtime::dispatch::{
-    resolve, run_thread, vmtrans_rt_call, AotTable, ChainProvider, CodeProvider, GuestFn,
+    resolve, run_thread, vmtrans_rt_call, AotEntry, AotTable, ChainProvider, CodeProvider, GuestFn,
 };
 use vmtrans_runtime::mmu::{prot, PAGE_SIZE};
 use vmtrans_runtime::{RunOptions, Stop, ThreadContext};
@@ -286,10 +286,11 @@ fn chain_asks_the_table_first_then_the_jit_and_caches() {
 
 #[test]
 fn aot_table_from_raw_pairs() {
-    let raw: Vec<(u64, *const u8)> = vec![
-        (0x2000, f_2000 as *const u8),
-        (0x1000, f_1000 as *const u8),
-        (0x5, std::ptr::null()),
+    let entry = |pc, func| AotEntry { pc, func };
+    let raw = [
+        entry(0x2000, f_2000 as *const u8),
+        entry(0x1000, f_1000 as *const u8),
+        entry(0x5, std::ptr::null()),
     ];
     // SAFETY: the pairs are valid GuestFns (or null, skipped).
     let table = unsafe { AotTable::from_raw(raw.as_ptr(), raw.len()) };
