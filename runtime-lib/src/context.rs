@@ -91,7 +91,6 @@ pub struct Process {
     pub(crate) sigactions: Mutex<[SigAction; 64]>,
     pub(crate) threads: Mutex<HashMap<i32, Arc<ThreadShared>>>,
     pub(crate) live_threads: AtomicUsize,
-    pub(crate) umask: AtomicU64,
     pub(crate) rlimits: Mutex<HashMap<i32, (u64, u64)>>,
     reported: Mutex<HashSet<String>>,
 }
@@ -105,12 +104,6 @@ impl Process {
         options: RunOptions,
         exe_path: PathBuf,
     ) -> Arc<Process> {
-        // SAFETY: umask has no failure mode; set it back right away.
-        let umask = unsafe {
-            let old = libc::umask(0o022);
-            libc::umask(old);
-            old
-        };
         Arc::new(Process {
             arch: ops.arch(),
             ops,
@@ -123,7 +116,6 @@ impl Process {
             sigactions: Mutex::new([SigAction::default(); 64]),
             threads: Mutex::new(HashMap::new()),
             live_threads: AtomicUsize::new(0),
-            umask: AtomicU64::new(umask as u64),
             rlimits: Mutex::new(HashMap::new()),
             reported: Mutex::new(HashSet::new()),
         })

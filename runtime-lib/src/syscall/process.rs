@@ -57,13 +57,7 @@ pub(super) fn call(ctx: &ThreadContext, sysno: Sysno, a: &Args) -> SysResult {
             &[opt_ptr(ctx, a.u(0), a.u(1))?, a.u(1), a.u(2)],
         ),
         Sysinfo => sys(libc::SYS_sysinfo, &[opt_ptr(ctx, a.u(0), SYSINFO_SIZE)?]),
-        Umask => {
-            let old = sys(libc::SYS_umask, &[a.u(0) & 0o777])?;
-            ctx.process
-                .umask
-                .store(a.u(0) & 0o777, std::sync::atomic::Ordering::Relaxed);
-            Ok(old)
-        }
+        Umask => sys(libc::SYS_umask, &[a.u(0) & 0o777]),
         Getrusage => sys(
             libc::SYS_getrusage,
             &[a.u(0), opt_ptr(ctx, a.u(1), RUSAGE_SIZE)?],
