@@ -161,3 +161,43 @@ fn host_fault_outside_guest_memory_is_re_raised() {
     assert!(libc::WIFSIGNALED(status), "status {status:#x}");
     assert_eq!(libc::WTERMSIG(status), libc::SIGSEGV);
 }
+
+// 0xa000: fork (clone with only SIGCHLD as flags).
+unsafe extern "C" fn f_a000(s: *mut u8, _m: *mut u8) -> u64 {
+    // SAFETY: a riscv64 state of a live context.
+    unsafe {
+        let pc = ecall(s, 220, &[libc::SIGCHLD as u64, 0, 0, 0, 0], 0xa004);
+        jump(s, pc)
+    }
+}
+
+// 0xa004: the child exits with 7; the parent waits and exits with the
+// child's status plus 30.
+unsafe extern "C" fn f_a004(s: *mut u8, _m: *mut u8) -> u64 {
+    // SAFETY: a riscv64 state of a live context.
+    unsafe {
+        let ctx = vmtrans_runtime::ThreadContext::from_state(s);
+        if rd(s, "a0") == 0 {
+            let pc = ecall(s, 94, &[7], 0xa008);
+            return jump(s, pc);
+        }
+        let child = rd(s, "a0");
+        ecall(s, 260, &[child, RESULT, 0, 0], 0xa008);
+        let status = ctx.process.mem.read_u32(RESULT).unwrap() as i32;
+        let pc = ecall(s, 94, &[libc::WEXITSTATUS(status) as u64 + 30], 0xa008);
+        jump(s, pc)
+    }
+}
+
+#[test]
+fn fork_and_wait4() {
+    let status = in_child(|| {
+        let entries: Vec<(u64, GuestFn)> = vec![(0xa000, f_a000), (0xa004, f_a004)];
+        let ctx = process_with(Arc::new(AotTable::new(entries)), RunOptions::default());
+        match run_thread(&ctx, 0xa000) {
+            Stop::ExitProcess(code) | Stop::ExitThread(code) => code,
+        }
+    });
+    assert!(libc::WIFEXITED(status), "status {status:#x}");
+    assert_eq!(libc::WEXITSTATUS(status), 37);
+}
