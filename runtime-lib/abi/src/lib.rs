@@ -192,6 +192,54 @@ pub mod helpers {
     /// callee left with `JUMP`: keep running from `pc` in the same frame until
     /// it returns or traps.
     pub const CONTINUE: &str = "vmtrans_rt_continue";
+    /// `extern "C" fn(state: *mut u8, op: u32, rm: u32, a: u64, b: u64, c: u64) -> u64`:
+    /// the floating-point slow path. Generated code calls it for the few
+    /// float ops whose rounding mode is static and not the host's (see
+    /// [`super::fp_op`] for `op`); `rm` is the IR rounding-mode number
+    /// (0 rne, 1 rtz, 2 rdn, 3 rup, 4 rmm, 7 the guest's dynamic mode). The
+    /// operands are bit patterns zero-extended to 64 bits (an `i128` source
+    /// is `a` low, `b` high); unused operands are 0. Returns the result's
+    /// bits, zero-extended. Results must equal the IR interpreter's
+    /// (`vmtrans_ir::interp::eval_pure` computes exactly this).
+    pub const FP_OP: &str = "vmtrans_rt_fp_op";
+}
+
+/// The `op` argument of [`helpers::FP_OP`]: the operation in bits 0..8, the
+/// result width in bits (32 or 64) in bits 8..16, and the source width in
+/// bits (8/16/32/64/128 for an integer source, 32/64 for a float source)
+/// in bits 16..24 when the op converts.
+pub mod fp_op {
+    /// `fadd`: a + b.
+    pub const FADD: u32 = 0;
+    /// `fsub`: a - b.
+    pub const FSUB: u32 = 1;
+    /// `fmul`: a * b.
+    pub const FMUL: u32 = 2;
+    /// `fdiv`: a / b.
+    pub const FDIV: u32 = 3;
+    /// `fsqrt`: square root of a.
+    pub const FSQRT: u32 = 4;
+    /// `fma`: a * b + c with one rounding.
+    pub const FMA: u32 = 5;
+    /// `fround`: a rounded to an integral value.
+    pub const FROUND: u32 = 6;
+    /// `fcvt_from_sint`: signed integer a (source width) to float.
+    pub const FCVT_FROM_SINT: u32 = 7;
+    /// `fcvt_from_uint`: unsigned integer a (source width) to float.
+    pub const FCVT_FROM_UINT: u32 = 8;
+    /// `fconvert`: float a (source width) to float of the result width.
+    pub const FCONVERT: u32 = 9;
+
+    /// Packs an operation, its result width and its source width (0 when
+    /// the op does not convert) into the `op` argument.
+    pub const fn encode(kind: u32, width: u32, src_width: u32) -> u32 {
+        kind | width << 8 | src_width << 16
+    }
+
+    /// Unpacks `op` into (operation, result width, source width).
+    pub const fn decode(op: u32) -> (u32, u32, u32) {
+        (op & 0xff, (op >> 8) & 0xff, (op >> 16) & 0xff)
+    }
 }
 
 pub use helpers::CONTINUE as HELPER_CONTINUE;
@@ -220,6 +268,10 @@ pub mod artifact {
     pub const IMAGE_SYMBOL: &str = "vmtrans_aot_image";
     /// Symbol of the embedded guest image's length (u64).
     pub const IMAGE_LEN_SYMBOL: &str = "vmtrans_aot_image_len";
+    /// `extern "C" fn(argc: i32, argv: *const *const c_char, envp: *const
+    /// *const c_char) -> i32`: the runtime's entry point; the artifact's C
+    /// `main` calls it with its own arguments and returns its result.
+    pub const AOT_MAIN_SYMBOL: &str = "vmtrans_aot_main";
     /// Magic at the start of the metadata.
     pub const MAGIC: [u8; 8] = *b"VMTRANS\0";
     /// Version of the artifact layout (independent of the release).
@@ -395,6 +447,12 @@ mod tests {
             names.dedup();
             assert_eq!(before, names.len(), "duplicate register name in {arch}");
         }
+    }
+
+    #[test]
+    fn fp_op_encoding_round_trips() {
+        let op = fp_op::encode(fp_op::FCVT_FROM_SINT, 64, 128);
+        assert_eq!(fp_op::decode(op), (fp_op::FCVT_FROM_SINT, 64, 128));
     }
 
     #[test]

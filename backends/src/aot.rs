@@ -1,0 +1,207 @@
+//! Ahead-of-time compilation into a relocatable x86_64 ELF object.
+//!
+//! The object holds one function per IR function (named
+//! [`vmtrans_abi::function_symbol`] of its entry PC), the sorted entry
+//! table, the metadata header, the guest image and a C `main` that calls
+//! the runtime's [`vmtrans_abi::artifact::AOT_MAIN_SYMBOL`]; linked with
+//! the runtime staticlib it is the translated executable.
+//!
+//! Functions are lowered one after another (lowering declares symbols in
+//! the module), compiled to machine code in parallel on rayon's pool, then
+//! placed in the object in order.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::{types, AbiParam, InstBuilder, UserFuncName};
+use cranelift_codegen::Context;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{default_libcall_names, DataDescription, FuncId, Linkage, Module};
+use cranelift_object::{ObjectBuilder, ObjectModule};
+use rayon::prelude::*;
+use vmtrans_abi::{artifact, Arch, ArtifactHeader, ABI_VERSION};
+use vmtrans_ir::Module as IrModule;
+
+use crate::codegen::{compile_clif, declare_guest_function, CompiledFunction};
+use crate::lower::lower_function;
+use crate::target::aot_isa;
+use crate::{BackendError, CompileOptions};
+
+/// Compiles `module` (functions of guest `arch`) into an ELF object with
+/// `guest_image` (the guest ELF file) embedded.
+pub fn compile_object(
+    module: &IrModule,
+    arch: Arch,
+    guest_image: &[u8],
+    opts: &CompileOptions,
+) -> Result<Vec<u8>, BackendError> {
+    let isa = aot_isa(opts)?;
+    let builder = ObjectBuilder::new(isa, "vmtrans", default_libcall_names())?;
+    let mut obj = ObjectModule::new(builder);
+    let ids = declare_functions(&mut obj, module)?;
+    let compiled = compile_functions(&mut obj, module, &ids, opts)?;
+    for c in &compiled {
+        c.define_in(&mut obj)?;
+    }
+    define_table(&mut obj, module, &ids)?;
+    define_metadata(&mut obj, arch)?;
+    define_image(&mut obj, guest_image)?;
+    define_main(&mut obj)?;
+    obj.finish()
+        .emit()
+        .map_err(|e| BackendError::Object(e.to_string()))
+}
+
+/// Declares every function (exported, so debuggers and the runtime see
+/// them); the id map serves direct calls.
+fn declare_functions(
+    obj: &mut ObjectModule,
+    module: &IrModule,
+) -> Result<HashMap<u64, FuncId>, BackendError> {
+    let mut ids = HashMap::new();
+    for f in &module.functions {
+        let id = declare_guest_function(obj, f.entry_pc, Linkage::Export)?;
+        if ids.insert(f.entry_pc, id).is_some() {
+            return Err(BackendError::DuplicateEntry(f.entry_pc));
+        }
+    }
+    Ok(ids)
+}
+
+/// Lowers every function in order, then compiles them (in parallel when
+/// `opts.parallel`).
+fn compile_functions(
+    obj: &mut ObjectModule,
+    module: &IrModule,
+    ids: &HashMap<u64, FuncId>,
+    opts: &CompileOptions,
+) -> Result<Vec<CompiledFunction>, BackendError> {
+    let callees = |pc: u64| ids.get(&pc).copied();
+    let mut fctx = FunctionBuilderContext::new();
+    let mut lowered = Vec::with_capacity(module.functions.len());
+    for f in &module.functions {
+        let clif = lower_function(obj, f, &callees, opts, &mut fctx)?;
+        lowered.push((ids[&f.entry_pc], f.name.as_str(), clif));
+    }
+    let isa = obj.isa();
+    let compile = |(id, name, clif)| compile_clif(isa, id, name, clif);
+    if opts.parallel {
+        lowered.into_par_iter().map(compile).collect()
+    } else {
+        lowered.into_iter().map(compile).collect()
+    }
+}
+
+/// A read-only data object named `symbol`, in `section` when given.
+fn define_bytes(
+    obj: &mut ObjectModule,
+    symbol: &str,
+    section: Option<&str>,
+    bytes: Vec<u8>,
+    align: u64,
+) -> Result<(), BackendError> {
+    let id = obj.declare_data(symbol, Linkage::Export, false, false)?;
+    let mut data = DataDescription::new();
+    data.define(bytes.into_boxed_slice());
+    data.set_align(align);
+    if let Some(s) = section {
+        data.set_custom_section(s);
+    }
+    obj.define_data(id, &data)?;
+    Ok(())
+}
+
+/// The entry table: `(pc, function)` pairs sorted by pc, and its length.
+/// It is writable data so the absolute relocations need no text
+/// relocations in a position-independent executable.
+fn define_table(
+    obj: &mut ObjectModule,
+    module: &IrModule,
+    ids: &HashMap<u64, FuncId>,
+) -> Result<(), BackendError> {
+    let mut pcs: Vec<u64> = module.functions.iter().map(|f| f.entry_pc).collect();
+    pcs.sort_unstable();
+    let table = obj.declare_data(artifact::TABLE_SYMBOL, Linkage::Export, true, false)?;
+    let mut data = DataDescription::new();
+    let mut bytes = vec![0u8; pcs.len() * 16];
+    for (i, pc) in pcs.iter().enumerate() {
+        bytes[i * 16..i * 16 + 8].copy_from_slice(&pc.to_le_bytes());
+    }
+    data.define(bytes.into_boxed_slice());
+    data.set_align(8);
+    data.set_custom_section(artifact::TABLE_SECTION);
+    for (i, pc) in pcs.iter().enumerate() {
+        let fref = obj.declare_func_in_data(ids[pc], &mut data);
+        data.write_function_addr((i * 16 + 8) as u32, fref);
+    }
+    obj.define_data(table, &data)?;
+    let len = (pcs.len() as u64).to_le_bytes().to_vec();
+    define_bytes(obj, artifact::TABLE_LEN_SYMBOL, None, len, 8)
+}
+
+/// The bytes of the metadata header, field by field, little endian.
+pub fn metadata_bytes(arch: Arch) -> Vec<u8> {
+    let h = ArtifactHeader {
+        magic: artifact::MAGIC,
+        format_version: artifact::FORMAT_VERSION,
+        abi_version: ABI_VERSION,
+        arch: arch.number(),
+        reserved: 0,
+    };
+    let mut b = h.magic.to_vec();
+    for field in [h.format_version, h.abi_version, h.arch, h.reserved] {
+        b.extend_from_slice(&field.to_le_bytes());
+    }
+    debug_assert_eq!(b.len(), std::mem::size_of::<ArtifactHeader>());
+    b
+}
+
+fn define_metadata(obj: &mut ObjectModule, arch: Arch) -> Result<(), BackendError> {
+    define_bytes(
+        obj,
+        artifact::METADATA_SYMBOL,
+        Some(artifact::METADATA_SECTION),
+        metadata_bytes(arch),
+        8,
+    )
+}
+
+fn define_image(obj: &mut ObjectModule, image: &[u8]) -> Result<(), BackendError> {
+    define_bytes(
+        obj,
+        artifact::IMAGE_SYMBOL,
+        Some(artifact::IMAGE_SECTION),
+        image.to_vec(),
+        16,
+    )?;
+    let len = (image.len() as u64).to_le_bytes().to_vec();
+    define_bytes(obj, artifact::IMAGE_LEN_SYMBOL, None, len, 8)
+}
+
+/// `int main(int argc, char **argv, char **envp)` returning
+/// `vmtrans_aot_main(argc, argv, envp)`.
+fn define_main(obj: &mut ObjectModule) -> Result<(), BackendError> {
+    let mut sig = obj.make_signature();
+    sig.params.push(AbiParam::new(types::I32));
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params.push(AbiParam::new(types::I64));
+    sig.returns.push(AbiParam::new(types::I32));
+    let main = obj.declare_function("main", Linkage::Export, &sig)?;
+    let runtime = obj.declare_function(artifact::AOT_MAIN_SYMBOL, Linkage::Import, &sig)?;
+    let mut ctx = Context::new();
+    ctx.func.signature = sig;
+    ctx.func.name = UserFuncName::user(0, main.as_u32());
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let args = b.block_params(entry).to_vec();
+    let callee = obj.declare_func_in_func(runtime, b.func);
+    let call = b.ins().call(callee, &args);
+    let r = b.inst_results(call)[0];
+    b.ins().return_(&[r]);
+    b.seal_all_blocks();
+    b.finalize(obj.target_config());
+    obj.define_function(main, &mut ctx)?;
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! Just-in-time compilation into this process with cranelift-jit.
+//!
+//! The runtime lives in the same process in JIT mode, so the helpers
+//! generated code calls (`vmtrans_rt_*`) are resolved through a lookup the
+//! caller supplies; a helper it does not provide is an error before any
+//! code is placed. Lowering is the same code the AOT path uses.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+use vmtrans_ir::Function;
+
+use crate::lower::{host_signature, lower_function};
+use crate::target::host_isa;
+use crate::{BackendError, CompileOptions};
+
+/// Resolves a runtime symbol name to its address in this process.
+pub type SymbolLookup = Arc<dyn Fn(&str) -> Option<*const u8> + Send + Sync>;
+
+/// A translated function: `extern "C" fn(state, mem) -> pc`, see
+/// [`vmtrans_abi::exit`] for the protocol.
+pub type HostFn = unsafe extern "C" fn(state: *mut u8, mem: *mut u8) -> u64;
+
+/// A JIT compiler: IR functions in, callable host code out. Code stays
+/// valid as long as the `Jit` lives.
+pub struct Jit {
+    module: JITModule,
+    fctx: FunctionBuilderContext,
+    opts: CompileOptions,
+    lookup: SymbolLookup,
+    resolved: HashSet<String>,
+}
+
+impl Jit {
+    /// A JIT for the host CPU whose generated code finds runtime helpers
+    /// through `lookup`.
+    pub fn new(lookup: SymbolLookup, opts: CompileOptions) -> Result<Jit, BackendError> {
+        let isa = host_isa(&opts)?;
+        let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+        let inner = lookup.clone();
+        builder.symbol_lookup_fn(Box::new(move |name| inner(name)));
+        Ok(Jit {
+            module: JITModule::new(builder),
+            fctx: FunctionBuilderContext::new(),
+            opts,
+            lookup,
+            resolved: HashSet::new(),
+        })
+    }
+
+    /// Compiles one function; returns its entry address.
+    pub fn compile(&mut self, f: &Function) -> Result<*const u8, BackendError> {
+        Ok(self.compile_batch(std::slice::from_ref(f))?[0])
+    }
+
+    /// Compiles several functions at once; guest calls between them with a
+    /// constant target become direct host calls. Returns the entry
+    /// addresses in the order given.
+    pub fn compile_batch(&mut self, fs: &[Function]) -> Result<Vec<*const u8>, BackendError> {
+        let sig = host_signature(&self.module);
+        let mut by_pc: HashMap<u64, FuncId> = HashMap::new();
+        let mut ids = Vec::with_capacity(fs.len());
+        for f in fs {
+            let id = self.module.declare_anonymous_function(&sig)?;
+            if by_pc.insert(f.entry_pc, id).is_some() {
+                return Err(BackendError::DuplicateEntry(f.entry_pc));
+            }
+            ids.push(id);
+        }
+        let callees = |pc: u64| by_pc.get(&pc).copied();
+        let mut contexts = Vec::with_capacity(fs.len());
+        for f in fs {
+            let clif = lower_function(&mut self.module, f, &callees, &self.opts, &mut self.fctx)?;
+            contexts.push(Context::for_function(clif));
+        }
+        self.check_imports()?;
+        for ((f, &id), ctx) in fs.iter().zip(&ids).zip(&mut contexts) {
+            self.module.define_function(id, ctx).map_err(|e| match e {
+                cranelift_module::ModuleError::Compilation(c) => BackendError::Codegen {
+                    function: f.name.clone(),
+                    message: cranelift_codegen::print_errors::pretty_error(&ctx.func, c),
+                },
+                other => other.into(),
+            })?;
+        }
+        self.module.finalize_definitions()?;
+        Ok(ids
+            .iter()
+            .map(|&id| self.module.get_finalized_function(id))
+            .collect())
+    }
+
+    /// Every imported symbol must be provided by the lookup (checked once
+    /// per name), so finalizing never meets an unresolved helper.
+    fn check_imports(&mut self) -> Result<(), BackendError> {
+        let imports: Vec<String> = self
+            .module
+            .declarations()
+            .get_functions()
+            .filter(|(_, d)| d.linkage == Linkage::Import)
+            .filter_map(|(_, d)| d.name.clone())
+            .collect();
+        for name in imports {
+            if self.resolved.contains(&name) {
+                continue;
+            }
+            if (self.lookup)(&name).is_none() {
+                return Err(BackendError::UnresolvedSymbol(name));
+            }
+            self.resolved.insert(name);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,215 @@
+//! Terminators: branches, switches, guest calls, returns, exits and traps.
+//!
+//! Leaving a function stores the exit reason in the CPU-state header and
+//! returns the guest PC (see [`vmtrans_abi::exit`]). A guest call is a host
+//! call — direct when the target is a constant with a translation in the
+//! same module, through [`vmtrans_abi::helpers::CALL`] otherwise — followed
+//! by the return-address check: a callee that left with `JUMP` is resumed
+//! once through [`vmtrans_abi::helpers::CONTINUE`]; a `RETURN` to the
+//! expected address continues in line; anything else is returned as is.
+
+use cranelift_codegen::ir::{self as cl, condcodes::IntCC, types, BlockArg, InstBuilder};
+use cranelift_frontend::Switch;
+use vmtrans_abi::{exit, header, helpers};
+use vmtrans_ir::{BlockCall, Imm, Opcode, Terminator, TrapKind, Type, Value, ValueDef};
+
+use super::Lower;
+use crate::BackendError;
+
+fn trap_reason(kind: TrapKind) -> u64 {
+    match kind {
+        TrapKind::Illegal => exit::TRAP_ILLEGAL,
+        TrapKind::Breakpoint => exit::TRAP_BREAKPOINT,
+        TrapKind::DivideError => exit::TRAP_DIVIDE,
+        TrapKind::Undecodable => exit::TRAP_UNDECODABLE,
+    }
+}
+
+impl Lower<'_> {
+    pub(super) fn lower_terminator(&mut self, term: &Terminator) -> Result<(), BackendError> {
+        match term {
+            Terminator::Jump(dest) => {
+                let (block, args) = self.dest(dest);
+                self.b.ins().jump(block, &args);
+            }
+            Terminator::Brif {
+                cond,
+                then_dest,
+                else_dest,
+            } => {
+                let c = self.val(*cond);
+                let (tb, targs) = self.dest(then_dest);
+                let (eb, eargs) = self.dest(else_dest);
+                self.b.ins().brif(c, tb, &targs, eb, &eargs);
+            }
+            Terminator::Switch {
+                index,
+                cases,
+                default,
+            } => self.switch(*index, cases, default),
+            Terminator::Call {
+                target,
+                return_pc,
+                cont,
+            } => self.guest_call(*target, *return_pc, cont)?,
+            Terminator::Return { pc } => {
+                let pc = self.val(*pc);
+                self.leave(exit::RETURN, pc);
+            }
+            Terminator::Exit { pc } => {
+                let pc = self.val(*pc);
+                self.leave(exit::JUMP, pc);
+            }
+            Terminator::Trap { kind, pc } => {
+                let pc = self.b.ins().iconst(types::I64, *pc as i64);
+                self.store_header(header::EXIT_PC, pc);
+                self.leave(trap_reason(*kind), pc);
+            }
+        }
+        Ok(())
+    }
+
+    /// The Cranelift block and arguments of a branch destination.
+    fn dest(&self, dest: &BlockCall) -> (cl::Block, Vec<BlockArg>) {
+        let args = dest
+            .args
+            .iter()
+            .map(|&a| BlockArg::Value(self.val(a)))
+            .collect();
+        (self.block(dest.block), args)
+    }
+
+    fn store_header(&mut self, offset: usize, v: cl::Value) {
+        self.b
+            .ins()
+            .store(self.state_flags, v, self.state, offset as i32);
+    }
+
+    /// Stores `reason` in the header and returns `pc`.
+    fn leave(&mut self, reason: u64, pc: cl::Value) {
+        let r = self.b.ins().iconst(types::I64, reason as i64);
+        self.store_header(header::EXIT_REASON, r);
+        self.b.ins().return_(&[pc]);
+    }
+
+    /// A switch through Cranelift's jump-table/compare-tree builder; cases
+    /// with arguments go through small blocks that pass them.
+    fn switch(&mut self, index: Value, cases: &[(u64, BlockCall)], default: &BlockCall) {
+        let ty = self.ty(index);
+        let idx = self.val(index);
+        let mut sw = Switch::new();
+        let mut pending = Vec::new();
+        for (k, dest) in cases {
+            if u128::from(*k) & !ty.mask() != 0 {
+                continue; // the index can never have this value
+            }
+            let target = self.switch_target(dest, &mut pending);
+            sw.set_entry(u128::from(*k), target);
+        }
+        let otherwise = self.switch_target(default, &mut pending);
+        sw.emit(&mut self.b, idx, otherwise);
+        for (block, dest) in pending {
+            self.b.switch_to_block(block);
+            let (target, args) = self.dest(dest);
+            self.b.ins().jump(target, &args);
+        }
+    }
+
+    fn switch_target<'d>(
+        &mut self,
+        dest: &'d BlockCall,
+        pending: &mut Vec<(cl::Block, &'d BlockCall)>,
+    ) -> cl::Block {
+        if dest.args.is_empty() {
+            return self.block(dest.block);
+        }
+        let b = self.b.create_block();
+        pending.push((b, dest));
+        b
+    }
+
+    /// The constant a value is defined as, if it is an `iconst`.
+    fn constant(&self, v: Value) -> Option<u64> {
+        let ValueDef::Result(inst) = self.f.value(v).def else {
+            return None;
+        };
+        let d = self.f.inst(inst);
+        match (d.op, d.imm) {
+            (Opcode::Iconst, Imm::Int(bits)) if d.ty == Type::I64 => Some(bits as u64),
+            _ => None,
+        }
+    }
+
+    fn guest_call(
+        &mut self,
+        target: Value,
+        return_pc: u64,
+        cont: &BlockCall,
+    ) -> Result<(), BackendError> {
+        let i64t = types::I64;
+        let target_v = self.val(target);
+        let direct = self.constant(target).and_then(|pc| (self.callees)(pc));
+        let pc = match direct {
+            Some(id) => {
+                let f = self.module.declare_func_in_func(id, self.b.func);
+                self.call(f, &[self.state, self.mem])
+            }
+            None => {
+                let f = self.import(helpers::CALL, &[i64t, i64t, i64t], &[i64t])?;
+                self.call(f, &[self.state, self.mem, target_v])
+            }
+        }
+        .expect("translated functions return a PC");
+        let reason = self.load_exit_reason();
+
+        // A callee that jumped elsewhere in its frame is resumed once.
+        let resume = self.b.create_block();
+        let check = self.b.create_block();
+        let pc_p = self.b.append_block_param(check, i64t);
+        let reason_p = self.b.append_block_param(check, i64t);
+        let jumped = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, reason, exit::JUMP as i64);
+        let now = [BlockArg::Value(pc), BlockArg::Value(reason)];
+        self.b.ins().brif(jumped, resume, &[], check, &now);
+
+        self.b.switch_to_block(resume);
+        self.b.set_cold_block(resume);
+        let f = self.import(helpers::CONTINUE, &[i64t, i64t, i64t], &[i64t])?;
+        let pc2 = self
+            .call(f, &[self.state, self.mem, pc])
+            .expect("continue returns a PC");
+        let reason2 = self.load_exit_reason();
+        let later = [BlockArg::Value(pc2), BlockArg::Value(reason2)];
+        self.b.ins().jump(check, &later);
+
+        // Continue in line only on a return to the expected address.
+        self.b.switch_to_block(check);
+        let returned = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, reason_p, exit::RETURN as i64);
+        let expected = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, pc_p, return_pc as i64);
+        let ok = self.b.ins().band(returned, expected);
+        let leave = self.b.create_block();
+        let (cb, cargs) = self.dest(cont);
+        self.b.ins().brif(ok, cb, &cargs, leave, &[]);
+
+        self.b.switch_to_block(leave);
+        self.b.ins().return_(&[pc_p]);
+        Ok(())
+    }
+
+    fn load_exit_reason(&mut self) -> cl::Value {
+        self.b.ins().load(
+            types::I64,
+            self.state_flags,
+            self.state,
+            header::EXIT_REASON as i32,
+        )
+    }
+}

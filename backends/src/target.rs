@@ -1,0 +1,124 @@
+//! Compilation options and the Cranelift target ISA they select.
+
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+
+use crate::BackendError;
+
+/// Which x86_64 CPU features generated code may use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CpuTarget {
+    /// Everything the compiling machine has (the JIT always uses this).
+    Native,
+    /// x86-64-v2: SSE4.2, POPCNT, CMPXCHG16B — every x86_64 machine of the
+    /// last fifteen years.
+    #[default]
+    Baseline,
+    /// x86-64-v3: adds AVX2, BMI1/2, FMA and LZCNT.
+    V3,
+}
+
+/// How much Cranelift optimizes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OptLevel {
+    /// No optimization: fastest compilation.
+    None,
+    /// Optimize for speed (the default).
+    #[default]
+    Speed,
+    /// Optimize for speed and size.
+    SpeedAndSize,
+}
+
+/// Options shared by the AOT and JIT paths.
+#[derive(Clone, Debug)]
+pub struct CompileOptions {
+    /// Cranelift optimization level.
+    pub opt_level: OptLevel,
+    /// CPU features for AOT code (the JIT ignores this and uses the host's).
+    pub cpu: CpuTarget,
+    /// Run Cranelift's IR verifier on every function (slower; catches
+    /// backend bugs early).
+    pub verify: bool,
+    /// Lower float ops whose static rounding mode is `rne` with the native
+    /// instructions, which round in the host's (= the guest's dynamic)
+    /// mode. Exact while the guest's dynamic mode is round-to-nearest, the
+    /// default nearly every program keeps; `false` sends them through the
+    /// exact slow-path helper instead.
+    pub native_rne: bool,
+    /// Compile functions on rayon's thread pool (AOT only).
+    pub parallel: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> CompileOptions {
+        CompileOptions {
+            opt_level: OptLevel::Speed,
+            cpu: CpuTarget::Baseline,
+            verify: cfg!(debug_assertions),
+            native_rne: true,
+            parallel: true,
+        }
+    }
+}
+
+/// The triple of the AOT target.
+pub const AOT_TRIPLE: &str = "x86_64-unknown-linux-gnu";
+
+fn isa_err(e: impl std::fmt::Display) -> BackendError {
+    BackendError::Isa(e.to_string())
+}
+
+/// The shared (ISA-independent) Cranelift flags for `opts`.
+fn shared_flags(opts: &CompileOptions, pic: bool) -> Result<settings::Flags, BackendError> {
+    let mut b = settings::builder();
+    let level = match opts.opt_level {
+        OptLevel::None => "none",
+        OptLevel::Speed => "speed",
+        OptLevel::SpeedAndSize => "speed_and_size",
+    };
+    b.set("opt_level", level).map_err(isa_err)?;
+    b.set(
+        "enable_verifier",
+        if opts.verify { "true" } else { "false" },
+    )
+    .map_err(isa_err)?;
+    b.set("is_pic", if pic { "true" } else { "false" })
+        .map_err(isa_err)?;
+    b.set("preserve_frame_pointers", "true").map_err(isa_err)?;
+    Ok(settings::Flags::new(b))
+}
+
+/// The ISA of the machine we run on, for JIT code.
+pub fn host_isa(opts: &CompileOptions) -> Result<OwnedTargetIsa, BackendError> {
+    let builder = cranelift_native::builder().map_err(isa_err)?;
+    if builder.triple().architecture
+        != cranelift_codegen::isa::lookup_by_name(AOT_TRIPLE)
+            .map_err(isa_err)?
+            .triple()
+            .architecture
+    {
+        return Err(BackendError::Isa(format!(
+            "the host ({}) is not x86_64",
+            builder.triple()
+        )));
+    }
+    builder.finish(shared_flags(opts, false)?).map_err(isa_err)
+}
+
+/// The ISA for AOT objects: x86_64 Linux, position independent, with the
+/// CPU features `opts.cpu` selects.
+pub fn aot_isa(opts: &CompileOptions) -> Result<OwnedTargetIsa, BackendError> {
+    let mut builder = match opts.cpu {
+        CpuTarget::Native => cranelift_native::builder().map_err(isa_err)?,
+        CpuTarget::Baseline | CpuTarget::V3 => {
+            cranelift_codegen::isa::lookup_by_name(AOT_TRIPLE).map_err(isa_err)?
+        }
+    };
+    match opts.cpu {
+        CpuTarget::Native => {}
+        CpuTarget::Baseline => builder.enable("x86-64-v2").map_err(isa_err)?,
+        CpuTarget::V3 => builder.enable("x86-64-v3").map_err(isa_err)?,
+    }
+    builder.finish(shared_flags(opts, true)?).map_err(isa_err)
+}
