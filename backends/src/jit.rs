@@ -25,6 +25,47 @@ pub type SymbolLookup = Arc<dyn Fn(&str) -> Option<*const u8> + Send + Sync>;
 /// [`vmtrans_abi::exit`] for the protocol.
 pub type HostFn = unsafe extern "C" fn(state: *mut u8, mem: *mut u8) -> u64;
 
+/// Rounding libcalls Cranelift emits on a CPU without SSE4.1, served from
+/// Rust so JIT code never depends on what libm the process loaded.
+fn libcall(name: &str) -> Option<*const u8> {
+    extern "C" fn ceilf(x: f32) -> f32 {
+        x.ceil()
+    }
+    extern "C" fn ceil(x: f64) -> f64 {
+        x.ceil()
+    }
+    extern "C" fn floorf(x: f32) -> f32 {
+        x.floor()
+    }
+    extern "C" fn floor(x: f64) -> f64 {
+        x.floor()
+    }
+    extern "C" fn truncf(x: f32) -> f32 {
+        x.trunc()
+    }
+    extern "C" fn trunc(x: f64) -> f64 {
+        x.trunc()
+    }
+    extern "C" fn nearbyintf(x: f32) -> f32 {
+        x.round_ties_even()
+    }
+    extern "C" fn nearbyint(x: f64) -> f64 {
+        x.round_ties_even()
+    }
+    let f: *const u8 = match name {
+        "ceilf" => ceilf as *const u8,
+        "ceil" => ceil as *const u8,
+        "floorf" => floorf as *const u8,
+        "floor" => floor as *const u8,
+        "truncf" => truncf as *const u8,
+        "trunc" => trunc as *const u8,
+        "nearbyintf" => nearbyintf as *const u8,
+        "nearbyint" => nearbyint as *const u8,
+        _ => return None,
+    };
+    Some(f)
+}
+
 /// A JIT compiler: IR functions in, callable host code out. Code stays
 /// valid as long as the `Jit` lives.
 pub struct Jit {
@@ -41,6 +82,7 @@ impl Jit {
     pub fn new(lookup: SymbolLookup, opts: CompileOptions) -> Result<Jit, BackendError> {
         let isa = host_isa(&opts)?;
         let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+        builder.symbol_lookup_fn(Box::new(libcall));
         let inner = lookup.clone();
         builder.symbol_lookup_fn(Box::new(move |name| inner(name)));
         Ok(Jit {

@@ -8,11 +8,14 @@ use crate::BackendError;
 /// Which x86_64 CPU features generated code may use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CpuTarget {
-    /// Everything the compiling machine has (the JIT always uses this).
+    /// [`CpuTarget::Baseline`] for AOT objects, [`CpuTarget::Native`] for
+    /// the JIT.
+    #[default]
+    Default,
+    /// Everything the machine compiling has.
     Native,
     /// x86-64-v2: SSE4.2, POPCNT, CMPXCHG16B — every x86_64 machine of the
     /// last fifteen years.
-    #[default]
     Baseline,
     /// x86-64-v3: adds AVX2, BMI1/2, FMA and LZCNT.
     V3,
@@ -35,7 +38,7 @@ pub enum OptLevel {
 pub struct CompileOptions {
     /// Cranelift optimization level.
     pub opt_level: OptLevel,
-    /// CPU features for AOT code (the JIT ignores this and uses the host's).
+    /// CPU features generated code may use.
     pub cpu: CpuTarget,
     /// Run Cranelift's IR verifier on every function (slower; catches
     /// backend bugs early).
@@ -54,12 +57,23 @@ impl Default for CompileOptions {
     fn default() -> CompileOptions {
         CompileOptions {
             opt_level: OptLevel::Speed,
-            cpu: CpuTarget::Baseline,
+            cpu: CpuTarget::Default,
             verify: cfg!(debug_assertions),
             native_rne: true,
             parallel: true,
         }
     }
+}
+
+/// True when `isa` has fused multiply-add instructions Cranelift uses
+/// (otherwise its `fma` is a libm call, which generated code avoids).
+pub fn has_fma(isa: &dyn cranelift_codegen::isa::TargetIsa) -> bool {
+    let flag = |name: &str| {
+        isa.isa_flags()
+            .iter()
+            .any(|f| f.name == name && f.as_bool() == Some(true))
+    };
+    flag("has_fma") && flag("has_avx")
 }
 
 /// The triple of the AOT target.
@@ -89,36 +103,53 @@ fn shared_flags(opts: &CompileOptions, pic: bool) -> Result<settings::Flags, Bac
     Ok(settings::Flags::new(b))
 }
 
-/// The ISA of the machine we run on, for JIT code.
+/// The ISA for JIT code: this machine, with the features `opts.cpu`
+/// selects (all of the host's by default; a named level must be one the
+/// host has).
 pub fn host_isa(opts: &CompileOptions) -> Result<OwnedTargetIsa, BackendError> {
-    let builder = cranelift_native::builder().map_err(isa_err)?;
-    if builder.triple().architecture
-        != cranelift_codegen::isa::lookup_by_name(AOT_TRIPLE)
-            .map_err(isa_err)?
-            .triple()
-            .architecture
-    {
+    let native = cranelift_native::builder().map_err(isa_err)?;
+    if !cfg!(target_arch = "x86_64") {
         return Err(BackendError::Isa(format!(
             "the host ({}) is not x86_64",
-            builder.triple()
+            native.triple()
         )));
     }
+    let builder = match opts.cpu {
+        CpuTarget::Default | CpuTarget::Native => native,
+        level => with_level(
+            cranelift_native::builder_with_options(false).map_err(isa_err)?,
+            level,
+        )?,
+    };
     builder.finish(shared_flags(opts, false)?).map_err(isa_err)
 }
 
 /// The ISA for AOT objects: x86_64 Linux, position independent, with the
-/// CPU features `opts.cpu` selects.
+/// CPU features `opts.cpu` selects (x86-64-v2 by default).
 pub fn aot_isa(opts: &CompileOptions) -> Result<OwnedTargetIsa, BackendError> {
-    let mut builder = match opts.cpu {
+    let builder = match opts.cpu {
         CpuTarget::Native => cranelift_native::builder().map_err(isa_err)?,
-        CpuTarget::Baseline | CpuTarget::V3 => {
-            cranelift_codegen::isa::lookup_by_name(AOT_TRIPLE).map_err(isa_err)?
-        }
+        CpuTarget::Default => with_level(base_builder()?, CpuTarget::Baseline)?,
+        level => with_level(base_builder()?, level)?,
     };
-    match opts.cpu {
-        CpuTarget::Native => {}
-        CpuTarget::Baseline => builder.enable("x86-64-v2").map_err(isa_err)?,
-        CpuTarget::V3 => builder.enable("x86-64-v3").map_err(isa_err)?,
-    }
     builder.finish(shared_flags(opts, true)?).map_err(isa_err)
+}
+
+fn base_builder() -> Result<cranelift_codegen::isa::Builder, BackendError> {
+    cranelift_codegen::isa::lookup_by_name(AOT_TRIPLE).map_err(isa_err)
+}
+
+/// Enables the feature preset of a named level.
+fn with_level(
+    mut builder: cranelift_codegen::isa::Builder,
+    level: CpuTarget,
+) -> Result<cranelift_codegen::isa::Builder, BackendError> {
+    if level == CpuTarget::V3 {
+        builder.enable("x86-64-v3").map_err(isa_err)?;
+        // Cranelift's v3 preset leaves out AVX, which its FMA needs.
+        builder.enable("has_avx").map_err(isa_err)?;
+    } else {
+        builder.enable("x86-64-v2").map_err(isa_err)?;
+    }
+    Ok(builder)
 }

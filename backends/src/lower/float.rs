@@ -6,6 +6,8 @@
 //! keeps equal to the guest's dynamic mode; other static modes call the
 //! exact slow path [`vmtrans_abi::helpers::FP_OP`]. `fround` with a
 //! directed or nearest-even mode is `roundss`/`roundsd` with that mode.
+//! `fma` on a CPU without FMA instructions also takes the slow path (in its
+//! own rounding mode, `dyn` included) rather than a libm call.
 //! Min/max follow IEEE 754-2019, float→int conversions truncate, saturate
 //! and give 0 for NaN, all without helpers.
 
@@ -107,7 +109,10 @@ impl Lower<'_> {
         rm: RoundingMode,
         a: &[cl::Value],
     ) -> Result<cl::Value, BackendError> {
-        if !self.native_rounding(rm) {
+        // Without FMA instructions Cranelift would call libm's `fma`; the
+        // runtime's slow path (in the same rounding mode) serves instead.
+        let no_native_fma = op == FpOp::Fma && !self.has_fma;
+        if !self.native_rounding(rm) || no_native_fma {
             let code = fp_op::encode(op.code(), ty.bits(), 0);
             let bits: Vec<cl::Value> = a.iter().map(|&v| self.float_bits64(ty, v)).collect();
             return self.fp_slow_path(code, rm, &bits, ty);

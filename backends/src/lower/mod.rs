@@ -187,6 +187,8 @@ pub(crate) struct Lower<'a> {
     state_flags: MemFlagsData,
     guest_flags: MemFlagsData,
     imports: HashMap<&'static str, FuncRef>,
+    /// The target has FMA instructions (else `fma` takes the helper).
+    has_fma: bool,
     /// The instruction being lowered, for error messages.
     current: Option<Inst>,
 }
@@ -209,6 +211,7 @@ impl<'a> Lower<'a> {
                 description: what.into(),
             })
         };
+        let has_fma = crate::target::has_fma(module.isa());
         let state_region = region(&mut b, STATE_REGION, "cpu state");
         let guest_region = region(&mut b, GUEST_REGION, "guest memory");
         let little = cl::Endianness::Little;
@@ -233,6 +236,7 @@ impl<'a> Lower<'a> {
             state_flags,
             guest_flags,
             imports: HashMap::new(),
+            has_fma,
             current: None,
         }
     }

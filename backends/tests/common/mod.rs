@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod cases;
+pub mod programs;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
