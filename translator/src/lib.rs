@@ -9,6 +9,7 @@
 
 pub mod discover;
 pub mod error;
+pub mod jumptable;
 pub mod lift;
 pub mod loader;
 pub mod riscv64;

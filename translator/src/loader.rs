@@ -319,6 +319,9 @@ pub struct GuestImage {
     pub symbols: Vec<Symbol>,
     /// Mapping symbols (`$x`, `$d`), sorted by address.
     pub mapping_symbols: Vec<MappingSymbol>,
+    /// Extents of sized data objects (`STT_OBJECT`), sorted by start: they
+    /// bound tables such as jump tables.
+    pub data_objects: Vec<std::ops::Range<u64>>,
     /// `.eh_frame` FDE ranges, sorted.
     pub fdes: Vec<FdeRange>,
     /// Function addresses found in init/fini arrays and ifunc relocations.
@@ -395,6 +398,17 @@ impl GuestImage {
     /// The section called `name`, if section headers exist.
     pub fn section(&self, name: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.name == name)
+    }
+
+    /// The sized data object (from the symbol table) that contains `addr`.
+    pub fn data_object_at(&self, addr: u64) -> Option<std::ops::Range<u64>> {
+        let end = self.data_objects.partition_point(|r| r.start <= addr);
+        self.data_objects[..end]
+            .iter()
+            .rev()
+            .take(8)
+            .find(|r| r.contains(&addr))
+            .cloned()
     }
 
     /// The preferred function symbol containing `addr`: among the symbols
@@ -517,6 +531,7 @@ impl<'a> Parser<'a> {
             sections: Vec::new(),
             symbols: Vec::new(),
             mapping_symbols: Vec::new(),
+            data_objects: Vec::new(),
             fdes: Vec::new(),
             code_pointers: Vec::new(),
             warnings: Vec::new(),

@@ -264,7 +264,12 @@ impl Discovery {
 
 /// Discovers the code of `image` with default options.
 pub fn discover(image: &GuestImage, lifter: &dyn Lifter) -> Discovery {
-    discover_with(image, lifter, &DiscoverOptions::default())
+    let resolver = crate::jumptable::IrJumpTableResolver::new(lifter);
+    let options = DiscoverOptions {
+        resolver: Some(&resolver),
+        ..DiscoverOptions::default()
+    };
+    discover_with(image, lifter, &options)
 }
 
 /// Discovers the code of `image`, with hints and a jump-table resolver.

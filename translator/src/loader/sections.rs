@@ -81,6 +81,8 @@ impl Parser<'_> {
             .symbols
             .dedup_by(|a, b| a.addr == b.addr && a.name == b.name);
         image.mapping_symbols.sort_by_key(|m| m.addr);
+        image.data_objects.sort_by_key(|r| (r.start, r.end));
+        image.data_objects.dedup();
         image.mapping_symbols.dedup();
     }
 
@@ -162,7 +164,8 @@ impl Parser<'_> {
     }
 }
 
-/// Adds one ELF symbol if it is a defined function, ifunc or mapping symbol.
+/// Adds one ELF symbol if it is a defined function, ifunc, data object or
+/// mapping symbol.
 fn add_symbol(image: &mut GuestImage, sym: &elf::Sym64<LE>, name: &[u8]) {
     if sym.st_shndx(LE) == elf::SHN_UNDEF {
         return;
@@ -175,6 +178,10 @@ fn add_symbol(image: &mut GuestImage, sym: &elf::Sym64<LE>, name: &[u8]) {
     let kind = match sym.st_type() {
         elf::STT_FUNC => SymbolKind::Function,
         elf::STT_GNU_IFUNC => SymbolKind::Ifunc,
+        elf::STT_OBJECT if sym.st_size(LE) > 0 => {
+            image.data_objects.push(addr..addr + sym.st_size(LE));
+            return;
+        }
         _ => return,
     };
     image.symbols.push(Symbol {

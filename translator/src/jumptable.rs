@@ -1,0 +1,326 @@
+//! Jump-table resolution on the lifted IR, the same for every guest.
+//!
+//! The function is lifted and optimized (constant folding turns the table's
+//! address arithmetic into constants), then the PC of the `exit` that ends
+//! the indirect jump's block is matched as an expression over exactly one
+//! `load` whose address is `table + index·stride` (`stride` = the load's
+//! width). Each table entry is read from the image and put through the same
+//! expression (the interpreter's pure evaluation), so absolute tables,
+//! base-relative tables and masked targets all work without per-ISA
+//! patterns. The entry count comes from the bounds check guarding the block
+//! (`index <u N`, `index <=u N`, in either operand order), a mask of the
+//! index, or the sized data symbol the table lives in; without any of them
+//! the jump stays unresolved (the JIT finds its targets at run time). Every
+//! target must land on code inside the function's symbol.
+
+use std::collections::HashSet;
+
+use vmtrans_ir::interp::eval_pure;
+use vmtrans_ir::passes::{optimize_function, OptLevel, OptOptions};
+use vmtrans_ir::{
+    Block, Function, Imm, InstData, IntCC, Opcode, Terminator, Type, Value, ValueDef,
+};
+
+use crate::discover::{self, IndirectJumpResolver};
+use crate::lift::lift_function;
+use crate::loader::GuestImage;
+use crate::Lifter;
+
+/// Most entries read from one table.
+const MAX_ENTRIES: u64 = 4096;
+
+/// Resolves jump tables by lifting with a guest's [`Lifter`].
+pub struct IrJumpTableResolver<'a> {
+    lifter: &'a dyn Lifter,
+}
+
+impl<'a> IrJumpTableResolver<'a> {
+    /// A resolver for the guest of `lifter`.
+    pub fn new(lifter: &'a dyn Lifter) -> IrJumpTableResolver<'a> {
+        IrJumpTableResolver { lifter }
+    }
+}
+
+impl IndirectJumpResolver for IrJumpTableResolver<'_> {
+    fn resolve(
+        &self,
+        image: &GuestImage,
+        function: &discover::Function,
+        site: u64,
+    ) -> Option<Vec<u64>> {
+        let block = function
+            .blocks
+            .iter()
+            .find(|b| b.start <= site && site < b.end)?;
+        let (mut f, _) = lift_function(
+            self.lifter,
+            image,
+            "jump_table_probe",
+            function.entry,
+            &function.block_ranges(),
+        );
+        let opts = OptOptions {
+            verify_each: false,
+            ..OptOptions::new(OptLevel::Basic)
+        };
+        optimize_function(&mut f, &opts).ok()?;
+        // The builder's entry block carries the entry PC too, but only jumps.
+        let (ir_block, pc) = f.layout().iter().find_map(|&b| {
+            let data = f.block(b);
+            match &data.term {
+                Some(Terminator::Exit { pc }) if data.guest_pc == Some(block.start) => {
+                    Some((b, *pc))
+                }
+                _ => None,
+            }
+        })?;
+        let table = TableExpr::find(&f, pc)?;
+        let limit = function_limit(image, function);
+        let count = bound(&f, ir_block, 0)
+            .or_else(|| mask_bound(&f, table.address, 0))
+            .or_else(|| object_bound(image, &table))?;
+        table.targets(&f, image, count, limit)
+    }
+}
+
+/// The address range a function's targets must stay in: its symbol's extent
+/// when known, else its discovered extent.
+fn function_limit(image: &GuestImage, function: &discover::Function) -> (u64, u64) {
+    if let Some(sym) = image.symbol_at(function.entry) {
+        if sym.addr == function.entry && sym.size > 0 {
+            return (sym.addr, sym.addr + sym.size);
+        }
+    }
+    let start = function.blocks.first().map_or(function.entry, |b| b.start);
+    let end = function.blocks.last().map_or(function.entry, |b| b.end);
+    (start, end)
+}
+
+/// `target = expr(load(table + index·stride))`.
+struct TableExpr {
+    root: Value,
+    load: Value,
+    /// The load's address value.
+    address: Value,
+    table: u64,
+    stride: u64,
+    width: Type,
+}
+
+impl TableExpr {
+    fn find(f: &Function, root: Value) -> Option<TableExpr> {
+        let mut loads = HashSet::new();
+        collect_loads(f, root, &mut loads, 0)?;
+        if loads.len() != 1 {
+            return None;
+        }
+        let load = *loads.iter().next()?;
+        let inst = defining_inst(f, load)?;
+        let width = inst.ty;
+        let address = inst.args[0];
+        let table = table_base(f, address)?;
+        Some(TableExpr {
+            root,
+            load,
+            address,
+            table,
+            stride: u64::from(width.bytes()),
+            width,
+        })
+    }
+
+    /// Reads `count` entries and evaluates each target; every target must
+    /// land inside `limit` on code.
+    fn targets(
+        &self,
+        f: &Function,
+        image: &GuestImage,
+        count: u64,
+        limit: (u64, u64),
+    ) -> Option<Vec<u64>> {
+        (0..count.min(MAX_ENTRIES))
+            .map(|i| {
+                let at = self.table.checked_add(i * self.stride)?;
+                let bytes = image.read(at, self.stride as usize)?;
+                let mut raw = [0u8; 16];
+                raw.get_mut(..bytes.len())?.copy_from_slice(bytes);
+                let entry = u128::from_le_bytes(raw) & self.width.mask();
+                let target = evaluate(f, self.root, self.load, entry, 0)? as u64;
+                (target >= limit.0 && target < limit.1 && image.is_code(target)).then_some(target)
+            })
+            .collect::<Option<Vec<u64>>>()
+            .filter(|t| !t.is_empty())
+    }
+}
+
+fn defining_inst(f: &Function, v: Value) -> Option<&InstData> {
+    match f.value(v).def {
+        ValueDef::Result(i) => Some(f.inst(i)),
+        ValueDef::Param(..) => None,
+    }
+}
+
+fn iconst_value(f: &Function, v: Value) -> Option<u128> {
+    let inst = defining_inst(f, v)?;
+    match (inst.op, inst.imm) {
+        (Opcode::Iconst, Imm::Int(bits)) => Some(bits),
+        _ => None,
+    }
+}
+
+/// The table address in `address`: the sum of its constant terms, when the
+/// sum (a tree of `iadd`) has exactly one non-constant term (the scaled
+/// index).
+fn table_base(f: &Function, address: Value) -> Option<u64> {
+    let mut constant = 0u64;
+    let mut variable = 0;
+    let mut stack = vec![address];
+    while let Some(v) = stack.pop() {
+        if let Some(c) = iconst_value(f, v) {
+            constant = constant.wrapping_add(c as u64);
+            continue;
+        }
+        match defining_inst(f, v) {
+            Some(inst) if inst.op == Opcode::Iadd && stack.len() < 16 => stack.extend(&inst.args),
+            _ => variable += 1,
+        }
+    }
+    (variable == 1).then_some(constant)
+}
+
+/// Loads reachable from `v` through pure ops; `None` when something else
+/// (a register read, a block parameter) feeds the target.
+fn collect_loads(f: &Function, v: Value, loads: &mut HashSet<Value>, depth: u32) -> Option<()> {
+    if depth > 16 {
+        return None;
+    }
+    let inst = defining_inst(f, v)?;
+    match inst.op {
+        Opcode::Load => {
+            loads.insert(v);
+            Some(())
+        }
+        Opcode::Iconst => Some(()),
+        op if eval_pure_candidate(op) => inst
+            .args
+            .iter()
+            .try_for_each(|&a| collect_loads(f, a, loads, depth + 1)),
+        _ => None,
+    }
+}
+
+fn eval_pure_candidate(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::Iadd
+            | Opcode::Isub
+            | Opcode::Band
+            | Opcode::Bor
+            | Opcode::Bxor
+            | Opcode::Ishl
+            | Opcode::Ushr
+            | Opcode::Sshr
+            | Opcode::Sext
+            | Opcode::Uext
+            | Opcode::Ireduce
+    )
+}
+
+/// Evaluates `v` with the table load replaced by `entry`.
+fn evaluate(f: &Function, v: Value, load: Value, entry: u128, depth: u32) -> Option<u128> {
+    if v == load {
+        return Some(entry);
+    }
+    if depth > 16 {
+        return None;
+    }
+    let inst = defining_inst(f, v)?;
+    let args = inst
+        .args
+        .iter()
+        .map(|&a| evaluate(f, a, load, entry, depth + 1))
+        .collect::<Option<Vec<u128>>>()?;
+    let types: Vec<Type> = inst.args.iter().map(|&a| f.value_type(a)).collect();
+    eval_pure(inst.op, inst.ty, &inst.imm, &args, &types)
+}
+
+/// The number of entries that fit in the data object (from the symbol
+/// table) the table starts in.
+fn object_bound(image: &GuestImage, table: &TableExpr) -> Option<u64> {
+    let object = image.data_object_at(table.table)?;
+    Some((object.end - table.table) / table.stride)
+}
+
+/// The number of entries implied by masking the index (`index & (2^n - 1)`)
+/// inside the table address computation.
+fn mask_bound(f: &Function, v: Value, depth: u32) -> Option<u64> {
+    if depth > 8 {
+        return None;
+    }
+    let inst = defining_inst(f, v)?;
+    match inst.op {
+        Opcode::Band => {
+            let k = inst.args.iter().find_map(|&a| iconst_value(f, a))?;
+            let k = u64::try_from(k).ok()?;
+            (k < MAX_ENTRIES && (k + 1).is_power_of_two()).then_some(k + 1)
+        }
+        Opcode::Iadd
+        | Opcode::Ishl
+        | Opcode::Imul
+        | Opcode::Uext
+        | Opcode::Sext
+        | Opcode::Ireduce => inst.args.iter().find_map(|&a| mask_bound(f, a, depth + 1)),
+        _ => None,
+    }
+}
+
+/// The number of table entries from the bounds checks that guard `block`:
+/// every path into it must pass a `brif` on `index <u N` / `index <=u N`
+/// (either operand order, either branch), possibly through unconditional
+/// jumps; the largest bound wins.
+fn bound(f: &Function, block: Block, depth: u32) -> Option<u64> {
+    let preds = f.preds(block);
+    if preds.is_empty() || depth > 3 {
+        return None;
+    }
+    preds
+        .iter()
+        .map(|&pred| match &f.block(pred).term {
+            Some(Terminator::Jump(_)) => bound(f, pred, depth + 1),
+            Some(Terminator::Brif {
+                cond,
+                then_dest,
+                else_dest,
+            }) if then_dest.block != else_dest.block => {
+                branch_bound(f, *cond, else_dest.block == block)
+            }
+            _ => None,
+        })
+        .try_fold(0, |acc, b| b.map(|b| acc.max(b)))
+}
+
+/// The entry count a compare proves on the branch taken (`negated`: the
+/// else branch).
+fn branch_bound(f: &Function, cond: Value, negated: bool) -> Option<u64> {
+    let inst = defining_inst(f, cond)?;
+    let Imm::Cc(cc) = inst.imm else {
+        return None;
+    };
+    if inst.op != Opcode::Icmp {
+        return None;
+    }
+    let (mut cc, k) = match (iconst_value(f, inst.args[0]), iconst_value(f, inst.args[1])) {
+        (None, Some(k)) => (cc, k),
+        (Some(k), None) => (cc.swapped(), k),
+        _ => return None,
+    };
+    if negated {
+        cc = cc.inverse();
+    }
+    let k = u64::try_from(k).ok()?;
+    match cc {
+        IntCC::Ult => Some(k),
+        IntCC::Ule => k.checked_add(1),
+        _ => None,
+    }
+}
