@@ -14,7 +14,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 use vmtrans_ir::Function;
 
-use crate::lower::{host_signature, lower_function};
+use crate::lower::{guest_pc_of, host_signature, lower_function};
 use crate::target::host_isa;
 use crate::{BackendError, CompileOptions};
 
@@ -66,6 +66,34 @@ fn libcall(name: &str) -> Option<*const u8> {
     Some(f)
 }
 
+/// A function the JIT placed in memory.
+#[derive(Clone, Debug)]
+pub struct JitFunction {
+    /// Entry address ([`HostFn`] signature).
+    pub code: *const u8,
+    /// Size of the code in bytes.
+    pub size: usize,
+    /// `(start, end, guest pc)`: host code offsets `start..end` come from
+    /// the guest instruction at `guest pc` (as the lifter recorded it);
+    /// sorted by `start`. Best effort: an op Cranelift folds into a later
+    /// one (a load into its user) is attributed to the later one.
+    pub guest_pcs: Vec<(u32, u32, u64)>,
+}
+
+/// Size and guest-address ranges of the code compiled in `ctx`.
+fn code_info(entry_pc: u64, ctx: &Context) -> (usize, Vec<(u32, u32, u64)>) {
+    let Some(compiled) = ctx.compiled_code() else {
+        return (0, Vec::new());
+    };
+    let ranges = compiled
+        .buffer
+        .get_srclocs_sorted()
+        .iter()
+        .filter_map(|s| guest_pc_of(entry_pc, s.loc).map(|pc| (s.start, s.end, pc)))
+        .collect();
+    (compiled.code_info().total_size as usize, ranges)
+}
+
 /// A JIT compiler: IR functions in, callable host code out. Code stays
 /// valid as long as the `Jit` lives.
 pub struct Jit {
@@ -103,6 +131,20 @@ impl Jit {
     /// constant target become direct host calls. Returns the entry
     /// addresses in the order given.
     pub fn compile_batch(&mut self, fs: &[Function]) -> Result<Vec<*const u8>, BackendError> {
+        Ok(self
+            .compile_batch_info(fs)?
+            .into_iter()
+            .map(|f| f.code)
+            .collect())
+    }
+
+    /// Like [`Jit::compile_batch`], with each function's code size and the
+    /// guest address of its code ranges (for mapping a faulting host PC
+    /// to the guest instruction).
+    pub fn compile_batch_info(
+        &mut self,
+        fs: &[Function],
+    ) -> Result<Vec<JitFunction>, BackendError> {
         let sig = host_signature(&self.module);
         let mut by_pc: HashMap<u64, FuncId> = HashMap::new();
         let mut ids = Vec::with_capacity(fs.len());
@@ -120,6 +162,7 @@ impl Jit {
             contexts.push(Context::for_function(clif));
         }
         self.check_imports()?;
+        let mut infos = Vec::with_capacity(fs.len());
         for ((f, &id), ctx) in fs.iter().zip(&ids).zip(&mut contexts) {
             self.module.define_function(id, ctx).map_err(|e| match e {
                 cranelift_module::ModuleError::Compilation(c) => BackendError::Codegen {
@@ -128,11 +171,17 @@ impl Jit {
                 },
                 other => other.into(),
             })?;
+            infos.push(code_info(f.entry_pc, ctx));
         }
         self.module.finalize_definitions()?;
         Ok(ids
             .iter()
-            .map(|&id| self.module.get_finalized_function(id))
+            .zip(infos)
+            .map(|(&id, (size, guest_pcs))| JitFunction {
+                code: self.module.get_finalized_function(id),
+                size,
+                guest_pcs,
+            })
             .collect())
     }
 

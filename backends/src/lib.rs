@@ -26,6 +26,6 @@ pub mod target;
 
 pub use aot::compile_object;
 pub use error::BackendError;
-pub use jit::{HostFn, Jit, SymbolLookup};
+pub use jit::{HostFn, Jit, JitFunction, SymbolLookup};
 pub use layout::RegLayout;
 pub use target::{CompileOptions, CpuTarget, OptLevel};

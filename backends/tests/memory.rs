@@ -212,3 +212,30 @@ proptest! {
         differential(&mut jit(), &f, &[], &random_mem(seed));
     }
 }
+
+#[test]
+fn jit_code_maps_back_to_guest_addresses() {
+    use vmtrans_ir::FunctionBuilder;
+    let mut b = FunctionBuilder::new("srcloc", 0x1000, typed_regs());
+    b.set_srcloc(Some(0x1000));
+    let a = b.iconst(Type::I64, 8);
+    b.set_srcloc(Some(0x1004));
+    let v = b.load(Type::I64, a);
+    b.set_srcloc(Some(0x1008));
+    let one = b.iconst(Type::I64, 1);
+    let w = b.iadd(v, one);
+    b.store(a, w);
+    b.set_srcloc(None);
+    b.exit_to(0x2000);
+    let f = b.finish();
+    let info = jit().compile_batch_info(&[f]).unwrap().remove(0);
+    assert!(info.size > 0);
+    let pcs: Vec<u64> = info.guest_pcs.iter().map(|r| r.2).collect();
+    // The load may be folded into the add (then it is attributed to the
+    // add's guest address): best effort, never a wrong function.
+    assert!(pcs.contains(&0x1008), "{:x?}", info.guest_pcs);
+    assert!(pcs.iter().all(|pc| (0x1000..0x100c).contains(pc)));
+    for &(start, end, _) in &info.guest_pcs {
+        assert!(start < end && end as usize <= info.size);
+    }
+}

@@ -14,10 +14,23 @@
 //! for one; blocks are lowered in reverse postorder so every definition is
 //! lowered before its uses.
 //!
-//! Instruction families live in submodules: [`int`] (with the 128-bit
-//! multiply-high and division sequences in [`wide`]), [`float`],
-//! [`vector`], [`memory`] (guest memory, registers, atomics, helpers) and
-//! [`control`] (terminators).
+//! Native versus helpers: every op is inline host code except
+//! - `call_helper` → the `vmtrans_abi::helpers` symbol of the helper;
+//! - float ops with a static rounding mode other than the host's (rtz, rdn,
+//!   rup, rmm; rne too when `native_rne` is off), `fround` in rmm or `dyn`,
+//!   and `fma` on a CPU without FMA → `vmtrans_rt_fp_op`;
+//! - guest calls to targets without a translation in the same module →
+//!   `vmtrans_rt_call`, and a callee that left with `JUMP` →
+//!   `vmtrans_rt_continue`.
+//!
+//! No op calls libm: 128-bit division is a 64-bit division or a
+//! shift-subtract loop, `i128`↔float conversions are built from 64-bit
+//! ones, rounding uses `roundss`/`roundsd`.
+//!
+//! Instruction families live in submodules: `int` (with the 128-bit
+//! multiply-high and division sequences in `wide`), `float`,
+//! `vector`, `memory` (guest memory, registers, atomics, helpers) and
+//! `control` (terminators).
 
 mod control;
 mod float;
@@ -151,6 +164,12 @@ fn create_blocks(
     blocks
 }
 
+/// The guest address a Cranelift source location of a function entered
+/// at `entry_pc` stands for (`None` for code with no guest address).
+pub fn guest_pc_of(entry_pc: u64, loc: cl::SourceLoc) -> Option<u64> {
+    (!loc.is_default()).then(|| entry_pc.wrapping_add(u64::from(loc.bits())))
+}
+
 /// The Cranelift type that holds an IR type (`i1` is an `i8` of 0 or 1,
 /// `v128` is `i8x16`).
 pub(crate) fn cl_type(ty: Type) -> cl::Type {
@@ -250,9 +269,11 @@ impl<'a> Lower<'a> {
         }
         for &inst in &self.f.block(block).insts {
             self.current = Some(inst);
+            self.b.set_srcloc(self.srcloc(inst));
             self.lower_inst(inst)?;
         }
         self.current = None;
+        self.b.set_srcloc(cl::SourceLoc::default());
         let term = self
             .f
             .block(block)
@@ -260,6 +281,17 @@ impl<'a> Lower<'a> {
             .as_ref()
             .ok_or_else(|| self.unsupported(format!("block {block} has no terminator")))?;
         self.lower_terminator(term)
+    }
+
+    /// The Cranelift source location of an instruction: its guest address
+    /// as an offset from the function's entry (see [`guest_pc_of`]).
+    fn srcloc(&self, inst: Inst) -> cl::SourceLoc {
+        self.f
+            .srcloc(inst)
+            .map(|pc| pc.wrapping_sub(self.f.entry_pc))
+            .and_then(|off| u32::try_from(off).ok())
+            .filter(|&off| off != u32::MAX)
+            .map_or_else(cl::SourceLoc::default, cl::SourceLoc::new)
     }
 
     /// The Cranelift block of a reachable IR block.
