@@ -75,3 +75,14 @@ pub trait Lifter: Send + Sync {
     /// error naming the address and bytes; the caller turns it into a trap.
     fn lift(&self, code: &[u8], cx: &mut LiftCx) -> Result<(), LiftError>;
 }
+
+/// The lifter for `arch`, or an error naming the guest ISA whose frontend
+/// does not exist yet.
+pub fn lifter_for(arch: Arch) -> Result<&'static dyn Lifter, String> {
+    match arch {
+        Arch::Riscv64 => Ok(&riscv64::Riscv64Lifter),
+        Arch::Aarch64 | Arch::X86_64 => Err(format!(
+            "{arch} guests are not supported yet (only riscv64 has a frontend)"
+        )),
+    }
+}
