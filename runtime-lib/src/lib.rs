@@ -23,6 +23,7 @@ pub mod dispatch;
 pub mod entry;
 pub mod error;
 pub mod fault;
+pub mod fpop;
 pub mod helpers;
 pub mod loader;
 pub mod mmu;
