@@ -31,6 +31,7 @@ pub fn runtime_symbol(name: &str) -> Option<*const u8> {
         n if n == helpers::FLUSH_CODE => h::vmtrans_rt_flush_code as *const u8,
         n if n == helpers::CALL => dispatch::vmtrans_rt_call as *const u8,
         n if n == helpers::CONTINUE => dispatch::vmtrans_rt_continue as *const u8,
+        n if n == helpers::FP_OP => vmtrans_runtime::fpop::vmtrans_rt_fp_op as *const u8,
         _ => return None,
     };
     Some(addr)

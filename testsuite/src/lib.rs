@@ -1,6 +1,8 @@
 //! Shared helpers for the vmtrans test suites: golden-file comparison with a
 //! bless switch, and paths into the test suite.
 
+pub mod conformance;
+
 use std::path::{Path, PathBuf};
 
 /// The `testsuite/` directory.
