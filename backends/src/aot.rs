@@ -178,7 +178,8 @@ fn define_image(obj: &mut ObjectModule, image: &[u8]) -> Result<(), BackendError
 }
 
 /// `int main(int argc, char **argv, char **envp)` returning
-/// `vmtrans_aot_main(argc, argv, envp)`.
+/// `vmtrans_aot_main(argc, argv, envp, &meta, table, table_len, image,
+/// image_len)` (see `abi::artifact::AOT_MAIN_SYMBOL`).
 fn define_main(obj: &mut ObjectModule) -> Result<(), BackendError> {
     let mut sig = obj.make_signature();
     sig.params.push(AbiParam::new(types::I32));
@@ -186,7 +187,18 @@ fn define_main(obj: &mut ObjectModule) -> Result<(), BackendError> {
     sig.params.push(AbiParam::new(types::I64));
     sig.returns.push(AbiParam::new(types::I32));
     let main = obj.declare_function("main", Linkage::Export, &sig)?;
-    let runtime = obj.declare_function(artifact::AOT_MAIN_SYMBOL, Linkage::Import, &sig)?;
+    let mut entry_sig = sig.clone();
+    for _ in 0..5 {
+        entry_sig.params.push(AbiParam::new(types::I64));
+    }
+    let runtime = obj.declare_function(artifact::AOT_MAIN_SYMBOL, Linkage::Import, &entry_sig)?;
+    let data =
+        |obj: &mut ObjectModule, name: &str| obj.declare_data(name, Linkage::Import, false, false);
+    let meta = data(obj, artifact::METADATA_SYMBOL)?;
+    let table = obj.declare_data(artifact::TABLE_SYMBOL, Linkage::Import, true, false)?;
+    let table_len = data(obj, artifact::TABLE_LEN_SYMBOL)?;
+    let image = data(obj, artifact::IMAGE_SYMBOL)?;
+    let image_len = data(obj, artifact::IMAGE_LEN_SYMBOL)?;
     let mut ctx = Context::new();
     ctx.func.signature = sig;
     ctx.func.name = UserFuncName::user(0, main.as_u32());
@@ -195,7 +207,20 @@ fn define_main(obj: &mut ObjectModule) -> Result<(), BackendError> {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
-    let args = b.block_params(entry).to_vec();
+    let mut args = b.block_params(entry).to_vec();
+    let address = |b: &mut FunctionBuilder, id| {
+        let gv = obj.declare_data_in_func(id, b.func);
+        b.ins().symbol_value(types::I64, gv)
+    };
+    let flags = cranelift_codegen::ir::MemFlagsData::new();
+    let meta_addr = address(&mut b, meta);
+    let table_addr = address(&mut b, table);
+    let table_len_addr = address(&mut b, table_len);
+    let table_len = b.ins().load(types::I64, flags, table_len_addr, 0);
+    let image_addr = address(&mut b, image);
+    let image_len_addr = address(&mut b, image_len);
+    let image_len = b.ins().load(types::I64, flags, image_len_addr, 0);
+    args.extend([meta_addr, table_addr, table_len, image_addr, image_len]);
     let callee = obj.declare_func_in_func(runtime, b.func);
     let call = b.ins().call(callee, &args);
     let r = b.inst_results(call)[0];

@@ -2,7 +2,7 @@
 //! same discovery, lifting, passes and Cranelift lowering as AOT.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use vmtrans_abi::helpers;
@@ -58,22 +58,24 @@ struct JitState {
 pub struct JitProvider {
     image: Arc<GuestImage>,
     lifter: &'static dyn Lifter,
-    discovery: Discovery,
-    /// Guest block start → index of the discovered function that has it.
-    block_owner: HashMap<u64, usize>,
+    /// Discovery, done on the first translation (an AOT executable may
+    /// never need it).
+    code: OnceLock<DiscoveredCode>,
     state: Mutex<JitState>,
     verbose: bool,
 }
 
-impl JitProvider {
-    /// Discovers the image's code and prepares the JIT.
-    pub fn new(
-        image: Arc<GuestImage>,
-        lifter: &'static dyn Lifter,
-        verbose: bool,
-    ) -> anyhow::Result<JitProvider> {
+/// What discovery found, indexed for entry lookups.
+struct DiscoveredCode {
+    discovery: Discovery,
+    /// Guest block start → index of the discovered function that has it.
+    block_owner: HashMap<u64, usize>,
+}
+
+impl DiscoveredCode {
+    fn new(image: &GuestImage, lifter: &dyn Lifter, verbose: bool) -> DiscoveredCode {
         let start = Instant::now();
-        let discovery = discover(&image, lifter);
+        let discovery = discover(image, lifter);
         let mut block_owner = HashMap::new();
         for (i, f) in discovery.functions.iter().enumerate() {
             for b in &f.blocks {
@@ -89,13 +91,26 @@ impl JitProvider {
                 start.elapsed()
             );
         }
+        DiscoveredCode {
+            discovery,
+            block_owner,
+        }
+    }
+}
+
+impl JitProvider {
+    /// Prepares the JIT for `image` (code is discovered on first use).
+    pub fn new(
+        image: Arc<GuestImage>,
+        lifter: &'static dyn Lifter,
+        verbose: bool,
+    ) -> anyhow::Result<JitProvider> {
         let lookup: SymbolLookup = Arc::new(runtime_symbol);
         let jit = Jit::new(lookup, CompileOptions::default())?;
         Ok(JitProvider {
             image,
             lifter,
-            discovery,
-            block_owner,
+            code: OnceLock::new(),
             state: Mutex::new(JitState {
                 jit,
                 compiled: HashMap::new(),
@@ -103,6 +118,11 @@ impl JitProvider {
             }),
             verbose,
         })
+    }
+
+    fn code(&self) -> &DiscoveredCode {
+        self.code
+            .get_or_init(|| DiscoveredCode::new(&self.image, self.lifter, self.verbose))
     }
 
     /// Statistics so far.
@@ -113,8 +133,9 @@ impl JitProvider {
     /// The discovered function to translate for an entry at `pc`: the one
     /// with a block starting there, else a fresh exploration from `pc`.
     fn function_for(&self, pc: u64) -> Result<Function, String> {
-        if let Some(&i) = self.block_owner.get(&pc) {
-            return Ok(self.discovery.functions[i].clone());
+        let code = self.code();
+        if let Some(&i) = code.block_owner.get(&pc) {
+            return Ok(code.discovery.functions[i].clone());
         }
         if !self.image.is_code(pc) {
             return Err(format!(

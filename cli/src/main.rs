@@ -1,8 +1,8 @@
 //! The `vmtrans` command line.
 
 mod inspect;
-mod jit;
 mod run;
+mod translate;
 
 use std::process::ExitCode;
 
@@ -25,6 +25,9 @@ enum Command {
     /// Run a guest program through the JIT, like qemu-user: same arguments,
     /// environment, output and exit status.
     Run(run::RunArgs),
+    /// Translate a guest program ahead of time into a native x86_64
+    /// executable that takes the same arguments and environment.
+    Translate(translate::TranslateArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args).map(|()| 0),
         Command::Run(args) => run::run(&args),
+        Command::Translate(args) => translate::run(&args).map(|()| 0),
     };
     match result {
         Ok(status) => ExitCode::from(status.clamp(0, 255) as u8),

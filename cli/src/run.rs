@@ -9,7 +9,7 @@ use vmtrans_runtime::{run_guest, RunOptions};
 use vmtrans_translator::lifter_for;
 use vmtrans_translator::loader::GuestImage;
 
-use crate::jit::JitProvider;
+use vmtrans::jit::JitProvider;
 
 /// Arguments of `vmtrans run`.
 #[derive(clap::Args, Debug)]

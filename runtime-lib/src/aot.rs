@@ -1,15 +1,11 @@
 //! The entry point of AOT-packaged executables.
 //!
-//! An AOT executable links the translated object (which defines the
-//! artifact symbols of `abi::artifact`: metadata header, entry table,
-//! embedded guest image) with this runtime's staticlib built with the
-//! `aot-entry` cargo feature; its `main` calls [`vmtrans_aot_main`].
-//!
-//! Why a feature and not `dlsym`: the symbols are plain data symbols of the
-//! executable, not exported dynamically (and AOT executables may be static),
-//! so `dlsym(RTLD_DEFAULT)` would not find them; and referencing undefined
-//! statics from the rlib the CLI links would break the CLI's link. The
-//! header check ([`check_header`]) is always compiled so it can be tested.
+//! An AOT executable links the translated object (metadata header, entry
+//! table, embedded guest image, a C `main`) with the runtime. Its `main`
+//! passes the addresses of that data to the `vmtrans_aot_main` entry point
+//! (defined by the CLI's library, which adds the JIT as fallback), which
+//! calls [`run_aot`]. The runtime references no artifact symbol, so the same
+//! library links into the `vmtrans` binary unchanged.
 
 use crate::error::RuntimeError;
 use vmtrans_abi::{artifact, Arch, ArtifactHeader, ABI_VERSION};
@@ -54,90 +50,102 @@ pub fn options_from_env() -> crate::context::RunOptions {
     }
 }
 
-#[cfg(feature = "aot-entry")]
-mod entry {
-    use super::{check_header, options_from_env};
-    use crate::dispatch::{AotEntry, AotTable};
-    use crate::entry::{run_guest, START_FAILURE_STATUS};
-    use std::ffi::{CStr, OsString};
-    use std::os::raw::{c_char, c_int};
-    use std::os::unix::ffi::OsStringExt;
-    use std::sync::Arc;
-    use vmtrans_abi::ArtifactHeader;
+use std::ffi::{CStr, OsString};
+use std::os::raw::{c_char, c_int};
+use std::os::unix::ffi::OsStringExt;
+use std::sync::Arc;
 
-    extern "C" {
-        static vmtrans_aot_meta: ArtifactHeader;
-        static vmtrans_aot_table: [AotEntry; 0];
-        static vmtrans_aot_table_len: u64;
-        static vmtrans_aot_image: [u8; 0];
-        static vmtrans_aot_image_len: u64;
-    }
+use crate::dispatch::{AotEntry, AotTable, ChainProvider, CodeProvider};
+use crate::entry::{run_guest, START_FAILURE_STATUS};
 
-    /// Collects a NULL-terminated C string array.
-    ///
-    /// # Safety
-    /// `list` is NULL or a NULL-terminated array of C strings.
-    unsafe fn strings(list: *const *const c_char, limit: usize) -> Vec<OsString> {
-        let mut out = Vec::new();
-        if list.is_null() {
-            return out;
-        }
-        for i in 0..limit {
-            // SAFETY: per the contract, entries up to the NULL are valid.
-            let p = unsafe { *list.add(i) };
-            if p.is_null() {
-                break;
-            }
-            // SAFETY: a valid C string.
-            out.push(OsString::from_vec(
-                unsafe { CStr::from_ptr(p) }.to_bytes().to_vec(),
-            ));
-        }
-        out
+/// Collects a NULL-terminated C string array.
+///
+/// # Safety
+/// `list` is NULL or a NULL-terminated array of C strings.
+unsafe fn strings(list: *const *const c_char, limit: usize) -> Vec<OsString> {
+    let mut out = Vec::new();
+    if list.is_null() {
+        return out;
     }
+    for i in 0..limit {
+        // SAFETY: per the contract, entries up to the NULL are valid.
+        let p = unsafe { *list.add(i) };
+        if p.is_null() {
+            break;
+        }
+        // SAFETY: a valid C string.
+        out.push(OsString::from_vec(
+            unsafe { CStr::from_ptr(p) }.to_bytes().to_vec(),
+        ));
+    }
+    out
+}
 
-    /// `main` of an AOT executable: checks the artifact, then runs the
-    /// embedded guest with the host arguments and environment.
-    ///
-    /// # Safety
-    /// Called once, from C `main`, with its arguments.
-    #[no_mangle]
-    pub unsafe extern "C" fn vmtrans_aot_main(
-        argc: c_int,
-        argv: *const *const c_char,
-        envp: *const *const c_char,
-    ) -> c_int {
-        // SAFETY: the artifact object defines these symbols (see module docs).
-        let header = unsafe { &vmtrans_aot_meta };
-        if let Err(e) = check_header(header) {
-            eprintln!("vmtrans: {e}");
-            return START_FAILURE_STATUS;
-        }
-        // SAFETY: C main's arguments.
-        let (args, env) = unsafe {
-            (
-                strings(argv, argc.max(0) as usize),
-                strings(envp, usize::MAX),
-            )
-        };
-        // SAFETY: the artifact's table and image, with their lengths.
-        let (table, image) = unsafe {
-            let table =
-                AotTable::from_raw(vmtrans_aot_table.as_ptr(), vmtrans_aot_table_len as usize);
-            let image = std::slice::from_raw_parts(
-                vmtrans_aot_image.as_ptr(),
-                vmtrans_aot_image_len as usize,
-            );
-            (table, image)
-        };
-        let guest_path = args
-            .first()
-            .map(|a| a.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut options = options_from_env();
-        options.exe_path = std::fs::read_link("/proc/self/exe").ok();
-        run_guest(image, &guest_path, &args, &env, Arc::new(table), &options)
+/// The artifact an AOT executable carries, as its `main` passes it.
+#[derive(Clone, Copy, Debug)]
+pub struct Artifact {
+    /// The metadata header.
+    pub meta: *const vmtrans_abi::ArtifactHeader,
+    /// The entry table.
+    pub table: *const AotEntry,
+    /// Entries in the table.
+    pub table_len: u64,
+    /// The embedded guest ELF.
+    pub image: *const u8,
+    /// Its length in bytes.
+    pub image_len: u64,
+}
+
+/// Runs an AOT executable's guest: checks the artifact header, then runs the
+/// embedded image with the host arguments and environment, looking code up
+/// in the entry table first and in the `fallback` provider (the JIT, made
+/// from the guest image) for code not translated ahead of time.
+///
+/// # Safety
+/// `argc`/`argv`/`envp` are C `main`'s arguments; `artifact` points at the
+/// executable's own artifact data (see `abi::artifact::AOT_MAIN_SYMBOL`).
+pub unsafe fn run_aot(
+    argc: c_int,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    artifact: Artifact,
+    fallback: impl FnOnce(&'static [u8]) -> Option<Arc<dyn CodeProvider>>,
+) -> c_int {
+    // SAFETY: the artifact header is static data of the executable.
+    if let Err(e) = check_header(unsafe { &*artifact.meta }) {
+        eprintln!("vmtrans: {e}");
+        return START_FAILURE_STATUS;
     }
+    // SAFETY: C main's arguments.
+    let (args, env) = unsafe {
+        (
+            strings(argv, argc.max(0) as usize),
+            strings(envp, usize::MAX),
+        )
+    };
+    // SAFETY: the artifact's table and image with their lengths; static data.
+    let (table, image) = unsafe {
+        (
+            AotTable::from_raw(artifact.table, artifact.table_len as usize),
+            std::slice::from_raw_parts(artifact.image, artifact.image_len as usize),
+        )
+    };
+    let mut providers: Vec<Arc<dyn CodeProvider>> = vec![Arc::new(table)];
+    providers.extend(fallback(image));
+    let guest_path = args
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut options = options_from_env();
+    options.exe_path = std::fs::read_link("/proc/self/exe").ok();
+    run_guest(
+        image,
+        &guest_path,
+        &args,
+        &env,
+        Arc::new(ChainProvider::new(providers)),
+        &options,
+    )
 }
 
 #[cfg(test)]

@@ -269,8 +269,12 @@ pub mod artifact {
     /// Symbol of the embedded guest image's length (u64).
     pub const IMAGE_LEN_SYMBOL: &str = "vmtrans_aot_image_len";
     /// `extern "C" fn(argc: i32, argv: *const *const c_char, envp: *const
-    /// *const c_char) -> i32`: the runtime's entry point; the artifact's C
-    /// `main` calls it with its own arguments and returns its result.
+    /// *const c_char, meta: *const ArtifactHeader, table: *const u8,
+    /// table_len: u64, image: *const u8, image_len: u64) -> i32`: the
+    /// runtime's entry point. The artifact's C `main` calls it with its own
+    /// arguments followed by the addresses of its metadata, entry table and
+    /// guest image (and the counts), and returns its result; the runtime
+    /// references no artifact symbol itself.
     pub const AOT_MAIN_SYMBOL: &str = "vmtrans_aot_main";
     /// Magic at the start of the metadata.
     pub const MAGIC: [u8; 8] = *b"VMTRANS\0";
