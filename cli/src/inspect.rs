@@ -10,7 +10,7 @@ use vmtrans_ir::print::{print_function, print_function_annotated};
 use vmtrans_ir::verify::verify_function;
 use vmtrans_ir::{Function as IrFunction, Terminator};
 use vmtrans_translator::discover::{discover, Discovery, Function};
-use vmtrans_translator::lift::{lift_function, LiftIssue};
+use vmtrans_translator::lift::{lift_function_with_tables, LiftIssue};
 use vmtrans_translator::loader::GuestImage;
 use vmtrans_translator::{lifter_for, Lifter};
 
@@ -51,7 +51,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         None => summary_text(&image, &discovery, args.limit),
         Some(which) => {
             let f = find_function(&image, &discovery, which)?;
-            let view = FunctionView::build(lifter, &image, f)?;
+            let view = FunctionView::build(lifter, &image, f, &discovery.jump_tables())?;
             if args.json {
                 serde_json::to_string_pretty(&view.json(args))?
             } else {
@@ -207,9 +207,15 @@ struct FunctionView<'a> {
 }
 
 impl<'a> FunctionView<'a> {
-    fn build(lifter: &dyn Lifter, image: &GuestImage, f: &'a Function) -> Result<FunctionView<'a>> {
+    fn build(
+        lifter: &dyn Lifter,
+        image: &GuestImage,
+        f: &'a Function,
+        tables: &std::collections::HashMap<u64, Vec<u64>>,
+    ) -> Result<FunctionView<'a>> {
+        let name = f.display_name();
         let (lifted, issues) =
-            lift_function(lifter, image, &f.display_name(), f.entry, &f.block_ranges());
+            lift_function_with_tables(lifter, image, &name, f.entry, &f.block_ranges(), tables);
         verify_function(&lifted)
             .map_err(|e| anyhow!("lifted IR is malformed (a vmtrans bug): {e}"))?;
         let mut optimized = lifted.clone();

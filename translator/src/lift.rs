@@ -7,7 +7,7 @@
 //! inside the function becomes an IR branch, anything else an `exit` to the
 //! runtime's dispatcher.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use vmtrans_abi::{Arch, RegKind};
@@ -76,6 +76,8 @@ pub struct LiftCx<'a> {
     /// The function builder; lifters use it for semantics.
     pub b: FunctionBuilder,
     blocks: &'a BTreeMap<u64, Block>,
+    /// Resolved jump tables: indirect-jump site → its possible targets.
+    jump_tables: &'a HashMap<u64, Vec<u64>>,
     pc: u64,
     len: u64,
 }
@@ -138,9 +140,32 @@ impl LiftCx<'_> {
         self.b.ret(target);
     }
 
-    /// Indirect jump to `target` (i64) through the dispatcher.
+    /// Indirect jump to `target` (i64). A resolved jump table becomes a
+    /// `switch` over its targets inside the function (no trip through the
+    /// dispatcher); anything else, and a value outside the table, leaves
+    /// through the dispatcher.
     pub fn jump_indirect(&mut self, target: Value) {
+        let cases: Vec<(u64, Block)> = match self.jump_tables.get(&self.pc) {
+            Some(targets) => {
+                let mut seen = std::collections::BTreeSet::new();
+                targets
+                    .iter()
+                    .filter(|t| seen.insert(**t))
+                    .filter_map(|t| self.blocks.get(t).map(|&b| (*t, b)))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        if cases.is_empty() {
+            self.b.exit(target);
+            return;
+        }
+        let here = self.b.current_block().expect("lifting outside a block");
+        let other = self.b.create_block();
+        self.b.switch_to_block(other);
         self.b.exit(target);
+        self.b.switch_to_block(here);
+        self.b.switch(target, &cases, other);
     }
 
     /// Stops the guest with a trap at this instruction.
@@ -160,6 +185,19 @@ pub fn lift_function(
     entry_pc: u64,
     blocks: &[BlockRange],
 ) -> (Function, Vec<LiftIssue>) {
+    lift_function_with_tables(lifter, code, name, entry_pc, blocks, &HashMap::new())
+}
+
+/// [`lift_function`], with the resolved jump tables of the program
+/// (indirect-jump site → targets) so they become in-function `switch`es.
+pub fn lift_function_with_tables(
+    lifter: &dyn Lifter,
+    code: &dyn CodeSource,
+    name: &str,
+    entry_pc: u64,
+    blocks: &[BlockRange],
+    jump_tables: &HashMap<u64, Vec<u64>>,
+) -> (Function, Vec<LiftIssue>) {
     let regs: Arc<RegFile> = lifter.regfile();
     let mut b = FunctionBuilder::new(name, entry_pc, regs);
     let mut map = BTreeMap::new();
@@ -172,6 +210,7 @@ pub fn lift_function(
     let mut cx = LiftCx {
         b,
         blocks: &map,
+        jump_tables,
         pc: entry_pc,
         len: 0,
     };

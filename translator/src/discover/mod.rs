@@ -240,6 +240,15 @@ pub struct Discovery {
 }
 
 impl Discovery {
+    /// Resolved jump tables: indirect-jump site → targets, for lifting them
+    /// as in-function branches.
+    pub fn jump_tables(&self) -> std::collections::HashMap<u64, Vec<u64>> {
+        self.indirect_sites
+            .iter()
+            .filter_map(|s| Some((s.addr, s.targets.clone()?)))
+            .collect()
+    }
+
     /// The function with entry `entry`.
     pub fn function(&self, entry: u64) -> Option<&Function> {
         let i = self
