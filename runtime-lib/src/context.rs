@@ -67,9 +67,13 @@ impl Default for RunOptions {
 pub enum Stop {
     /// This thread called `exit`; other threads go on.
     ExitThread(i32),
-    /// The whole guest ends with this host exit status (`exit_group`, or
-    /// `128 + signo` for a fatal signal).
+    /// The whole guest ends with this host exit status (`exit_group`).
     ExitProcess(i32),
+    /// The whole guest ends as if killed by this signal (the default action
+    /// of a fatal signal): the entry point re-raises it on the host process
+    /// ([`crate::fault::die_by_signal`]) so the parent sees the same wait
+    /// status as for a native process.
+    Killed(i32),
 }
 
 /// State shared by all threads of a guest process.

@@ -82,7 +82,8 @@ impl Guest {
     }
 
     /// Runs the guest's main thread on the calling thread until the guest
-    /// exits; returns the exit status (`128 + signo` for a fatal signal).
+    /// exits; returns the exit status. A guest killed by a signal kills the
+    /// host process by the same signal instead of returning.
     pub fn run_here(&self) -> i32 {
         let pid = std::process::id() as i32;
         let ctx = ThreadContext::new(Arc::clone(&self.process), pid);
@@ -102,9 +103,7 @@ impl Guest {
         self.process.live_threads.fetch_add(1, Ordering::AcqRel);
         let stop = run_thread(&ctx, self.image.entry);
         crate::syscall::finish_thread(&ctx);
-        match stop {
-            Stop::ExitProcess(status) | Stop::ExitThread(status) => status,
-        }
+        conclude(stop)
     }
 
     /// Runs the guest on a new host thread with `options.host_stack_size`
@@ -117,6 +116,16 @@ impl Guest {
             .spawn(move || self.run_here())
             .map_err(RuntimeError::Thread)?;
         Ok(handle.join().unwrap_or(START_FAILURE_STATUS))
+    }
+}
+
+/// What the guest's main thread ending with `stop` means for the host
+/// process: the exit status to return, or (not returning) death by the
+/// guest's fatal signal.
+pub fn conclude(stop: Stop) -> i32 {
+    match stop {
+        Stop::Killed(sig) => crate::fault::die_by_signal(sig),
+        Stop::ExitProcess(status) | Stop::ExitThread(status) => status,
     }
 }
 

@@ -4,7 +4,8 @@
 //! Generated code accesses guest memory directly, so a wild guest access
 //! is a host SIGSEGV (or SIGBUS) at an address inside the guest
 //! reservation. The handler (on an alternate stack) reports it as a guest
-//! SIGSEGV and exits with status 139. Faults anywhere else are runtime
+//! SIGSEGV and kills the process by that signal ([`die_by_signal`]).
+//! Faults anywhere else are runtime
 //! bugs: the previous handler is restored and the fault re-raised (the
 //! instruction runs again under it).
 //!
@@ -241,9 +242,36 @@ fn report_guest_fault(sig: i32, guest_addr: u64) -> ! {
     push(&mut buf, &mut n, b" (approximate) accessing ");
     push_hex(&mut buf, &mut n, guest_addr);
     push(&mut buf, &mut n, b"\n");
-    // SAFETY: write and _exit are async-signal-safe.
+    // SAFETY: write is async-signal-safe; `buf[..n]` is initialized.
+    unsafe { libc::write(2, buf.as_ptr().cast(), n) };
+    die_by_signal(sig)
+}
+
+/// Ends the host process by signal `sig`, so its parent sees the wait
+/// status of a process killed by it (`WIFSIGNALED`, `WTERMSIG == sig`),
+/// like the guest on Linux or under qemu-user: the host disposition goes
+/// back to `SIG_DFL`, core dumps are disabled (`RLIMIT_CORE` 0 and not
+/// dumpable, so no core file or crash reporter sees the runtime), and the
+/// signal is sent to the calling thread and unblocked. Signals whose
+/// default action does not kill (or a failure) end with `_exit(128 + sig)`.
+///
+/// Async-signal-safe: the fault handler uses it.
+pub fn die_by_signal(sig: i32) -> ! {
+    // SAFETY: plain system calls on process-wide settings the runtime is
+    // abandoning; the structures passed are valid for their duration.
     unsafe {
-        libc::write(2, buf.as_ptr().cast(), n);
+        let no_core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        libc::signal(sig, libc::SIG_DFL);
+        libc::syscall(libc::SYS_tgkill, libc::getpid(), libc::gettid(), sig);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
         libc::_exit(128 + sig)
     }
 }

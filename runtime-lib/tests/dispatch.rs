@@ -133,18 +133,18 @@ fn trap_fn(reason: u64) -> GuestFn {
 
 #[test]
 fn traps_end_the_guest_like_a_killed_process() {
-    for (reason, status) in [
-        (exit::TRAP_SEGV, 139),
-        (exit::TRAP_ILLEGAL, 132),
-        (exit::TRAP_DIVIDE, 136),
-        (exit::TRAP_BREAKPOINT, 133),
-        (exit::TRAP_UNDECODABLE, 132),
+    for (reason, sig) in [
+        (exit::TRAP_SEGV, libc::SIGSEGV),
+        (exit::TRAP_ILLEGAL, libc::SIGILL),
+        (exit::TRAP_DIVIDE, libc::SIGFPE),
+        (exit::TRAP_BREAKPOINT, libc::SIGTRAP),
+        (exit::TRAP_UNDECODABLE, libc::SIGILL),
     ] {
         let provider = Arc::new(AotTable::new(vec![(0x4000, trap_fn(reason))]));
         let ctx = process_with(provider, RunOptions::default());
         assert_eq!(
             run_thread(&ctx, 0x4000),
-            Stop::ExitProcess(status),
+            Stop::Killed(sig),
             "reason {reason}"
         );
     }
@@ -153,13 +153,13 @@ fn traps_end_the_guest_like_a_killed_process() {
 #[test]
 fn missing_code_is_sigsegv_when_unmapped_and_sigill_when_executable() {
     let ctx = process_with(Arc::new(NoCode), RunOptions::default());
-    assert_eq!(run_thread(&ctx, 0x9000_0000), Stop::ExitProcess(139));
+    assert_eq!(run_thread(&ctx, 0x9000_0000), Stop::Killed(libc::SIGSEGV));
     let ctx = process_with(Arc::new(NoCode), RunOptions::default());
     ctx.process
         .mem
         .map_fixed(0x7000_0000, PAGE_SIZE, prot::READ | prot::EXEC, "code")
         .unwrap();
-    assert_eq!(run_thread(&ctx, 0x7000_0000), Stop::ExitProcess(132));
+    assert_eq!(run_thread(&ctx, 0x7000_0000), Stop::Killed(libc::SIGILL));
 }
 
 static HANDLED_SIGNO: AtomicU64 = AtomicU64::new(0);
@@ -232,7 +232,7 @@ fn signal_handler_runs_and_sigreturn_restores_registers() {
 fn default_action_of_an_unhandled_signal_terminates() {
     let entries: Vec<(u64, GuestFn)> = vec![(0x5000, f_5000), (0x5004, f_5004)];
     let ctx = process_with(Arc::new(AotTable::new(entries)), RunOptions::default());
-    assert_eq!(run_thread(&ctx, 0x5000), Stop::ExitProcess(128 + 10));
+    assert_eq!(run_thread(&ctx, 0x5000), Stop::Killed(libc::SIGUSR1));
 }
 
 struct CountingJit {

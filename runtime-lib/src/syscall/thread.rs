@@ -169,8 +169,10 @@ fn thread_main(
     let pc = ctx.pc();
     let stop = crate::dispatch::run_thread(&ctx, pc);
     finish_thread(&ctx);
-    if let Stop::ExitProcess(status) = stop {
-        std::process::exit(status);
+    match stop {
+        Stop::ExitProcess(status) => std::process::exit(status),
+        Stop::Killed(sig) => crate::fault::die_by_signal(sig),
+        Stop::ExitThread(_) => {}
     }
 }
 

@@ -123,3 +123,139 @@ pub mod nr {
     pub const GETRANDOM: u64 = 278;
     pub const STATX: u64 = 291;
 }
+
+/// A minimal static riscv64 executable: one read+execute segment at
+/// 0x10000 (holding the headers) and the entry point [`TINY_ENTRY`]. Its
+/// "code" comes from a test's code provider, never from these bytes.
+pub fn tiny_exec_elf() -> Vec<u8> {
+    let mut f = vec![0u8; 0x200];
+    f[..4].copy_from_slice(b"\x7fELF");
+    f[4] = 2; // ELFCLASS64
+    f[5] = 1; // little endian
+    f[6] = 1; // EV_CURRENT
+    f[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    f[18..20].copy_from_slice(&243u16.to_le_bytes()); // EM_RISCV
+    f[20..24].copy_from_slice(&1u32.to_le_bytes());
+    f[24..32].copy_from_slice(&TINY_ENTRY.to_le_bytes());
+    f[32..40].copy_from_slice(&64u64.to_le_bytes()); // phoff
+    f[52..54].copy_from_slice(&64u16.to_le_bytes()); // ehsize
+    f[54..56].copy_from_slice(&56u16.to_le_bytes()); // phentsize
+    f[56..58].copy_from_slice(&1u16.to_le_bytes()); // phnum
+    let ph = 64;
+    f[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    f[ph + 4..ph + 8].copy_from_slice(&5u32.to_le_bytes()); // R+X
+    f[ph + 16..ph + 24].copy_from_slice(&0x10000u64.to_le_bytes());
+    f[ph + 24..ph + 32].copy_from_slice(&0x10000u64.to_le_bytes());
+    f[ph + 32..ph + 40].copy_from_slice(&0x200u64.to_le_bytes());
+    f[ph + 40..ph + 48].copy_from_slice(&0x200u64.to_le_bytes());
+    f[ph + 48..ph + 56].copy_from_slice(&0x1000u64.to_le_bytes());
+    f
+}
+
+/// Entry point of [`tiny_exec_elf`].
+pub const TINY_ENTRY: u64 = 0x10100;
+
+/// Runs `body` in a forked child that ends with `_exit(body())` and
+/// returns the child's wait status, with what it wrote on stderr (fd 2 is
+/// redirected to a pipe in the child).
+pub fn in_child_capturing_stderr(body: impl FnOnce() -> i32) -> (i32, String) {
+    let mut fds = [0; 2];
+    // SAFETY: a fresh pipe; `fds` has room for both ends.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: the child only runs `body` and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        // SAFETY: redirects the child's stderr into the pipe.
+        unsafe {
+            libc::dup2(fds[1], 2);
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+        let code = body();
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    // SAFETY: the parent keeps the read end only.
+    unsafe { libc::close(fds[1]) };
+    let mut text = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        // SAFETY: reads into `buf`.
+        let n = unsafe { libc::read(fds[0], buf.as_mut_ptr().cast(), buf.len()) };
+        if n <= 0 {
+            break;
+        }
+        text.extend_from_slice(&buf[..n as usize]);
+    }
+    let mut status = 0;
+    // SAFETY: closes our end and waits for our child.
+    unsafe {
+        libc::close(fds[0]);
+        libc::waitpid(pid, &mut status, 0);
+    }
+    (status, String::from_utf8_lossy(&text).into_owned())
+}
+
+/// Fake guest code: helpers for `extern "C"` functions standing in for
+/// translated code on a riscv64 state.
+pub mod fake {
+    use super::reg;
+    use vmtrans_abi::{exit, header, reg_offset, Arch};
+
+    /// Reads register `name`.
+    ///
+    /// # Safety
+    /// `s` must be a riscv64 CPU state.
+    pub unsafe fn rd(s: *mut u8, name: &str) -> u64 {
+        // SAFETY: per the contract; registers are aligned u64s.
+        unsafe { (s.add(reg_offset(Arch::Riscv64, reg(name))) as *const u64).read() }
+    }
+
+    /// Writes register `name`.
+    ///
+    /// # Safety
+    /// As [`rd`].
+    pub unsafe fn wr(s: *mut u8, name: &str, v: u64) {
+        // SAFETY: per the contract.
+        unsafe { (s.add(reg_offset(Arch::Riscv64, reg(name))) as *mut u64).write(v) }
+    }
+
+    /// Leaves a fake translated function with exit reason `reason` at `pc`.
+    ///
+    /// # Safety
+    /// As [`rd`].
+    pub unsafe fn leave(s: *mut u8, reason: u64, pc: u64) -> u64 {
+        // SAFETY: the header starts the state.
+        unsafe { (s.add(header::EXIT_REASON) as *mut u64).write(reason) };
+        pc
+    }
+
+    /// Leaves with `JUMP` to `pc`.
+    ///
+    /// # Safety
+    /// As [`rd`].
+    pub unsafe fn jump(s: *mut u8, pc: u64) -> u64 {
+        // SAFETY: per the contract.
+        unsafe { leave(s, exit::JUMP, pc) }
+    }
+
+    /// A system call as generated code makes it (PC set to `next` first);
+    /// returns the PC afterwards.
+    ///
+    /// # Safety
+    /// `s` must be the state of a live thread context on this thread.
+    pub unsafe fn ecall(s: *mut u8, nr: u64, args: &[u64], next: u64) -> u64 {
+        for (i, a) in args.iter().enumerate() {
+            // SAFETY: per the contract.
+            unsafe { wr(s, ["a0", "a1", "a2", "a3", "a4", "a5"][i], *a) };
+        }
+        // SAFETY: per the contract.
+        unsafe {
+            wr(s, "a7", nr);
+            wr(s, "pc", next);
+            vmtrans_runtime::syscall::vmtrans_rt_syscall(s);
+            rd(s, "pc")
+        }
+    }
+}
