@@ -83,7 +83,9 @@ impl Guest {
 
     /// Runs the guest's main thread on the calling thread until the guest
     /// exits; returns the exit status. A guest killed by a signal kills the
-    /// host process by the same signal instead of returning.
+    /// host process by the same signal instead of returning, and in a
+    /// forked child (where no host thread waits for this one) the host
+    /// process exits with the status.
     pub fn run_here(&self) -> i32 {
         let pid = std::process::id() as i32;
         let ctx = ThreadContext::new(Arc::clone(&self.process), pid);
@@ -103,7 +105,8 @@ impl Guest {
         self.process.live_threads.fetch_add(1, Ordering::AcqRel);
         let stop = run_thread(&ctx, self.image.entry);
         crate::syscall::finish_thread(&ctx);
-        conclude(stop)
+        let forked = std::process::id() as i32 != pid;
+        conclude(stop, forked)
     }
 
     /// Runs the guest on a new host thread with `options.host_stack_size`
@@ -120,13 +123,20 @@ impl Guest {
 }
 
 /// What the guest's main thread ending with `stop` means for the host
-/// process: the exit status to return, or (not returning) death by the
-/// guest's fatal signal.
-pub fn conclude(stop: Stop) -> i32 {
-    match stop {
+/// process: the exit status to return to the thread waiting for it, or
+/// (not returning) death by the guest's fatal signal, or — in a child
+/// the guest forked, which has no waiting thread — the host process exit.
+pub fn conclude(stop: Stop, forked: bool) -> i32 {
+    let status = match stop {
         Stop::Killed(sig) => crate::fault::die_by_signal(sig),
         Stop::ExitProcess(status) | Stop::ExitThread(status) => status,
+    };
+    if forked {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        std::process::exit(status);
     }
+    status
 }
 
 /// Runs a guest program to completion (the CLI's JIT mode): loads

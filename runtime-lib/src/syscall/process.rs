@@ -107,6 +107,25 @@ pub(super) fn call(ctx: &ThreadContext, sysno: Sysno, a: &Args) -> SysResult {
     }
 }
 
+/// Size of `siginfo_t` (the same on every 64-bit Linux).
+const SIGINFO_SIZE: u64 = 128;
+
+/// `waitid(idtype, id, infop, options, rusage)`: the host's, on the host
+/// addresses of the guest buffers (`siginfo_t` and `struct rusage` have the
+/// host's layout on the 64-bit guests).
+pub(super) fn waitid(ctx: &ThreadContext, a: &Args) -> SysResult {
+    sys(
+        libc::SYS_waitid,
+        &[
+            a.u(0),
+            a.u(1),
+            opt_ptr(ctx, a.u(2), SIGINFO_SIZE)?,
+            a.u(3),
+            opt_ptr(ctx, a.u(4), RUSAGE_SIZE)?,
+        ],
+    )
+}
+
 /// `exit`: ends this thread; the last thread ends the process.
 fn exit_thread(ctx: &ThreadContext, code: i32) -> SysResult {
     if ctx.process.live_threads() <= 1 {
