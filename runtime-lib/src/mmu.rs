@@ -248,12 +248,22 @@ pub enum Backing<'a> {
     /// Zero pages.
     Zero,
     /// Zero pages then this callback writes the initial contents through the
-    /// host pointer of the mapping's first byte (file-backed private
-    /// mappings read the file here).
+    /// host pointer of the mapping's first byte (the loader's segments).
     Fill(&'a dyn Fn(*mut u8) -> Result<(), Errno>),
     /// The host file descriptor, mapped shared at this offset (a negative
-    /// descriptor: shared anonymous memory).
+    /// descriptor: shared anonymous memory). Writes reach the file's page
+    /// cache, so every other mapping and `read` of the file sees them.
     SharedFile {
+        /// Host file descriptor.
+        fd: i32,
+        /// File offset (page aligned).
+        offset: i64,
+    },
+    /// The host file descriptor, mapped private (copy-on-write) at this
+    /// offset: until the guest writes a page, it shows the file's current
+    /// contents (writes through shared mappings included), and touching a
+    /// page wholly past the end of the file raises SIGBUS, as on Linux.
+    PrivateFile {
         /// Host file descriptor.
         fd: i32,
         /// File offset (page aligned).
@@ -458,6 +468,9 @@ impl GuestMemory {
                     fd,
                     offset,
                 )?
+            }
+            Backing::PrivateFile { fd, offset } => {
+                self.host_mmap(addr, len, host_prot(prot), libc::MAP_PRIVATE, fd, offset)?
             }
         }
         map.insert(Region {

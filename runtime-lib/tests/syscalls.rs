@@ -307,6 +307,50 @@ fn memory_calls_brk_mmap_mprotect_munmap_mremap_madvise() {
 }
 
 #[test]
+fn file_mappings_are_coherent_with_the_file_like_linux() {
+    const SHARED: u64 = 1;
+    const PRIVATE: u64 = 2;
+    const RW: u64 = 3;
+    let ctx = process();
+    let dir = common::temp_dir("filemap");
+    let file = dir.join("mapped.bin");
+    std::fs::write(&file, vec![0u8; 2 * PAGE_SIZE as usize]).unwrap();
+    put_str(&ctx, SCRATCH, file.to_str().unwrap());
+    let fd = syscall(&ctx, nr::OPENAT, &[AT_FDCWD, SCRATCH, 2, 0]) as u64;
+    let map = |kind| syscall(&ctx, nr::MMAP, &[0, 2 * PAGE_SIZE, RW, kind, fd, 0]) as u64;
+    let (sh, pv) = (map(SHARED), map(PRIVATE));
+    let mem = &ctx.process.mem;
+    mem.write(sh + 10, b"shared").unwrap();
+    assert_eq!(
+        get(&ctx, pv + 10, 6),
+        b"shared",
+        "an untouched private page shows writes through the shared mapping"
+    );
+    mem.write(pv + 100, b"private").unwrap();
+    let on_disk = std::fs::read(&file).unwrap();
+    assert_eq!(&on_disk[10..16], b"shared", "shared writes reach the file");
+    assert_eq!(&on_disk[100..107], [0; 7], "private writes do not");
+    use std::os::unix::fs::FileExt;
+    let host = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    host.write_all_at(b"viafile", PAGE_SIZE + 1).unwrap();
+    assert_eq!(get(&ctx, sh + PAGE_SIZE + 1, 7), b"viafile");
+    assert_eq!(get(&ctx, pv + PAGE_SIZE + 1, 7), b"viafile");
+    mem.write(sh + 20, b"later").unwrap();
+    assert_eq!(
+        get(&ctx, pv + 20, 5),
+        [0; 5],
+        "copied on write: private now"
+    );
+    assert_eq!(
+        syscall(&ctx, nr::MMAP, &[0, PAGE_SIZE, RW, SHARED, u64::MAX, 0]),
+        -9,
+        "EBADF: a file mapping without a file"
+    );
+    syscall(&ctx, nr::CLOSE, &[fd]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn signal_dispositions_and_masks_round_trip() {
     let ctx = process();
     // struct sigaction (riscv64): handler, flags, mask.

@@ -102,49 +102,19 @@ fn mmap(ctx: &ThreadContext, a: &Args) -> SysResult {
         };
         return mem.allocate(place, len, guest_prot, "", backing);
     }
-    let name = fd_path(fd);
-    if shared {
-        return mem.allocate(
-            place,
-            len,
-            guest_prot,
-            &name,
-            Backing::SharedFile {
-                fd,
-                offset: offset as i64,
-            },
-        );
+    if fd < 0 {
+        return Err(Errno::EBADF);
     }
-    let fill = |host: *mut u8| read_file_into(fd, host, len, offset);
-    mem.allocate(place, len, guest_prot, &name, Backing::Fill(&fill))
-}
-
-/// Reads up to `len` bytes of `fd` from `offset` into `host` (a private
-/// file mapping: the rest stays zero).
-fn read_file_into(fd: i32, host: *mut u8, len: u64, offset: u64) -> Result<(), Errno> {
-    let mut done = 0u64;
-    while done < len {
-        // SAFETY: `host..host+len` is a freshly mapped writable range.
-        let n = unsafe {
-            libc::pread(
-                fd,
-                host.add(done as usize).cast(),
-                (len - done) as usize,
-                (offset + done) as i64,
-            )
-        };
-        match n {
-            0 => break,
-            n if n < 0 => {
-                let e = Errno::last();
-                if e != Errno::EINTR {
-                    return Err(if e == Errno::EISDIR { Errno::ENODEV } else { e });
-                }
-            }
-            n => done += n as u64,
-        }
-    }
-    Ok(())
+    // File mappings are host mappings of the same file (guest fds are host
+    // fds): the host kernel keeps shared and private views coherent with
+    // the page cache exactly as Linux does for the guest.
+    let (fd, offset) = (fd, offset as i64);
+    let backing = if shared {
+        Backing::SharedFile { fd, offset }
+    } else {
+        Backing::PrivateFile { fd, offset }
+    };
+    mem.allocate(place, len, guest_prot, &fd_path(fd), backing)
 }
 
 fn fd_path(fd: i32) -> String {
