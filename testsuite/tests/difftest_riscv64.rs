@@ -23,7 +23,8 @@
 //! `fflags`/`frm`/`fcsr` are not generated.
 //!
 //! `DIFFTEST_SEED` (a number) picks the random stream, `DIFFTEST_SEQS` the
-//! number of sequences.
+//! number of sequences; with `DIFFTEST_DUMP_IR` set, every optimized
+//! function is printed to stderr.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -279,8 +280,8 @@ fn generated(op: Op) -> bool {
         && op != Op::Ctzw
 }
 
-/// Whether a static rounding mode `rm` may be generated while the dynamic
-/// mode is `frm`.
+/// Whether rounding mode `rm` (static, or 7 for dynamic) may be generated
+/// while the dynamic mode is `frm`.
 ///
 /// vmtrans bug (backends/src/lower/float.rs, `native_rounding`): with
 /// `CompileOptions::native_rne` (the default) an op with the *static*
@@ -290,8 +291,29 @@ fn generated(op: Op) -> bool {
 /// t0=0xffffffff and frm=rdn gives 0x4f7fffff, qemu 0x4f800000). Static
 /// `rne` is therefore only generated while frm is rne or rmm (rmm maps to
 /// host nearest-even).
-fn rm_allowed(rm: u8, frm: u8) -> bool {
-    rm != 0 || matches!(frm, 0 | 4)
+///
+/// vmtrans limitation (runtime-lib/src/helpers.rs, `mxcsr_rounding`): the
+/// dynamic mode `rmm` has no SSE equivalent and is approximated by
+/// nearest-even, so ops in the dynamic mode (`rm` 7) round ties wrongly
+/// while frm is rmm (e.g. `fcvt.s.wu fa0,t3` with t3=0x3e76c22, frm=rmm
+/// gives 0x4c79db08, qemu 0x4c79db09). They are only generated while frm
+/// is not rmm.
+///
+/// vmtrans bug (backends): an integer→float conversion in the dynamic mode
+/// whose operand is a compile-time constant is rounded to nearest-even at
+/// compile time (the IR keeps `fcvt_from_uint.f32 dyn` of an `iconst`;
+/// Cranelift's optimizer folds it assuming round-to-nearest-even), e.g.
+/// `c.li a2,-22; fcvt.s.wu fs11,a2` with frm=rdn gives 0x4f800000, qemu
+/// 0x4f7fffff (see `known_bug_dyn_conversion_of_a_constant`). Dynamic-mode
+/// conversions from integers (`xto_f`) are therefore only generated while
+/// frm is rne.
+fn rm_allowed(rm: u8, frm: u8, xto_f: bool) -> bool {
+    match rm {
+        0 => matches!(frm, 0 | 4),
+        7 if xto_f => frm == 0,
+        7 => frm != 4,
+        _ => true,
+    }
 }
 
 /// Whether the format touches memory (its base register must be x31).
@@ -401,7 +423,8 @@ impl Generator {
         }
         if fmt.has_rm() {
             let rm = r.pick(RMS);
-            if !rm_allowed(rm, *frm) {
+            let xto_f = matches!(fmt, Format::XToFRm | Format::XToFExact);
+            if !rm_allowed(rm, *frm, xto_f) {
                 return None;
             }
             set(&mut w, 12, 3, rm.into());
@@ -629,6 +652,9 @@ fn lift(code: &[u8], addr: u64) -> vmtrans_ir::Function {
         ..OptOptions::new(OptLevel::Full)
     };
     optimize_function(&mut f, &opts).expect("optimize");
+    if std::env::var("DIFFTEST_DUMP_IR").is_ok() {
+        eprintln!("{}", vmtrans_ir::print::print_function(&f));
+    }
     f
 }
 
@@ -892,13 +918,34 @@ const REGRESSIONS: &[Regression] = &[
 
 #[test]
 fn regressions_match_qemu() {
+    check_regressions(REGRESSIONS);
+}
+
+/// A real vmtrans bug the random test found (not fixed here: it is in the
+/// backend); the generator avoids it (see `rm_allowed`). Run with
+/// `--ignored` once it is fixed, then move it to [`REGRESSIONS`].
+#[test]
+#[ignore = "backend bug: dyn-rounded int->float conversion of a constant is folded in rne"]
+fn known_bug_dyn_conversion_of_a_constant() {
+    check_regressions(&[Regression {
+        name: "fcvt_s_wu_dyn_of_constant_in_rdn",
+        insns: &[0x5629, 0xd016_7dd3], // c.li a2,-22; fcvt.s.wu fs11,a2
+        frm: 2,
+        x: &[],
+        f: &[],
+    }]);
+}
+
+/// Runs each regression from its state under qemu and vmtrans; asserts
+/// they agree.
+fn check_regressions(list: &[Regression]) {
     let Some(q) = qemu() else {
         println!("skipped: qemu-riscv64-static not installed");
         return;
     };
     let mut states = Vec::new();
     let mut codes = Vec::new();
-    for reg in REGRESSIONS {
+    for reg in list {
         let mut s = State {
             x: [0; 32],
             f: [0; 32],
@@ -936,7 +983,7 @@ fn regressions_match_qemu() {
         .collect();
     let expected = run_qemu(&q, &cases);
     let actual = run_vmtrans(&cases);
-    let failures: Vec<String> = REGRESSIONS
+    let failures: Vec<String> = list
         .iter()
         .enumerate()
         .filter_map(|(k, reg)| {
