@@ -13,6 +13,7 @@ use crate::arch::{ArchOps, SigAction};
 use crate::cpu::CpuState;
 use crate::dispatch::{CodeCache, CodeProvider};
 use crate::mmu::GuestMemory;
+use crate::signals::queue::PendingSet;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -160,8 +161,8 @@ impl Process {
 pub struct ThreadShared {
     /// Host (and guest) thread id.
     pub tid: AtomicU64,
-    /// Signals sent to this thread and not yet delivered (bit `n-1`).
-    pub pending: AtomicU64,
+    /// Signals sent to this thread and not yet delivered.
+    pub pending: PendingSet,
     /// The host thread, for interrupting blocking system calls.
     pub pthread: AtomicU64,
 }
@@ -191,7 +192,7 @@ impl ThreadContext {
         state.set_header(header::MEM_BASE, process.mem.base() as u64);
         let shared = Arc::new(ThreadShared {
             tid: AtomicU64::new(tid as u64),
-            pending: AtomicU64::new(0),
+            pending: PendingSet::new(),
             pthread: AtomicU64::new(0),
         });
         let ctx = Box::new(ThreadContext {

@@ -14,9 +14,10 @@
 //! keep; the PC printed is the last one stored in the CPU state).
 
 use crate::context::ThreadContext;
-use crate::signals::{bit, sa, FORWARDED};
+use crate::signals::queue::SIGINFO_VALUE;
+use crate::signals::{sa, FORWARDED};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Once;
 
 static GUEST_BASE: AtomicUsize = AtomicUsize::new(0);
@@ -26,6 +27,9 @@ static PC_OFFSET: AtomicUsize = AtomicUsize::new(0);
 static OLD_SEGV: AtomicU64 = AtomicU64::new(0);
 static OLD_BUS: AtomicU64 = AtomicU64::new(0);
 static INSTALL: Once = Once::new();
+/// Host thread id of the guest thread interrupted when a forwarded signal
+/// lands on a host thread that runs no guest code (0: none).
+static KICK_TID: AtomicI32 = AtomicI32::new(0);
 
 /// Size of each guest thread's alternate signal stack.
 const ALT_STACK_SIZE: usize = 64 << 10;
@@ -85,6 +89,9 @@ fn set_handler(sig: i32, handler: usize, flags: i32) -> u64 {
 /// handler reports its PC, and it gets an alternate signal stack.
 pub fn enter_guest_thread(ctx: &ThreadContext) {
     CURRENT_STATE.with(|c| c.set(ctx.state.as_ptr() as usize));
+    // SAFETY: gettid cannot fail.
+    let tid = unsafe { libc::gettid() };
+    let _ = KICK_TID.compare_exchange(0, tid, Ordering::AcqRel, Ordering::Acquire);
     // SAFETY: pthread_self cannot fail.
     ctx.shared
         .pthread
@@ -116,6 +123,9 @@ pub fn enter_guest_thread(ctx: &ThreadContext) {
 /// Undoes [`enter_guest_thread`].
 pub fn leave_guest_thread() {
     CURRENT_STATE.with(|c| c.set(0));
+    // SAFETY: gettid cannot fail.
+    let tid = unsafe { libc::gettid() };
+    let _ = KICK_TID.compare_exchange(tid, 0, Ordering::AcqRel, Ordering::Acquire);
     let (stack, size) = ALT_STACK.with(|a| a.replace((0, 0)));
     if stack != 0 {
         let ss = libc::stack_t {
@@ -129,6 +139,13 @@ pub fn leave_guest_thread() {
             libc::munmap(stack as *mut libc::c_void, size);
         }
     }
+}
+
+/// After a fork: the calling thread, the child's only guest thread, is the
+/// one to interrupt for forwarded signals.
+pub fn forked_child() {
+    // SAFETY: gettid cannot fail.
+    KICK_TID.store(unsafe { libc::gettid() }, Ordering::Release);
 }
 
 /// Wakes host thread `pthread` out of a blocking host call.
@@ -162,11 +179,12 @@ pub fn mirror_disposition(sig: i32, handler: u64, flags: u64) {
         1 => (libc::SIG_IGN, 0),
         _ => (
             on_forward as *const () as usize,
-            if flags & sa::RESTART != 0 {
-                libc::SA_RESTART
-            } else {
-                0
-            },
+            libc::SA_SIGINFO
+                | if flags & sa::RESTART != 0 {
+                    libc::SA_RESTART
+                } else {
+                    0
+                },
         ),
     };
     let old = set_handler(sig, action, host_flags);
@@ -174,8 +192,25 @@ pub fn mirror_disposition(sig: i32, handler: u64, flags: u64) {
     drop(unsafe { Box::from_raw(old as *mut libc::sigaction) });
 }
 
-extern "C" fn on_forward(sig: i32) {
-    FORWARDED.fetch_or(bit(sig), Ordering::AcqRel);
+/// Host handler of the asynchronous signals the guest handles: records the
+/// signal with its siginfo for the guest (delivered at the next safe point
+/// of any guest thread) and, when it landed on a host thread that runs no
+/// guest code, interrupts the first guest thread's blocking host call so a
+/// sleeping guest notices it.
+extern "C" fn on_forward(sig: i32, info: *mut libc::siginfo_t, _uc: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo (SA_SIGINFO); its layout is
+    // the generic 64-bit one, read as raw words.
+    let word = |at: usize| unsafe { (info as *const u8).add(at).cast::<u64>().read_unaligned() };
+    // SAFETY: as above.
+    let code = unsafe { (*info).si_code };
+    FORWARDED.record(sig, code, word(16), word(SIGINFO_VALUE));
+    let on_guest_thread = CURRENT_STATE.with(|c| c.get()) != 0;
+    let target = KICK_TID.load(Ordering::Acquire);
+    if !on_guest_thread && target != 0 {
+        // SAFETY: tgkill is async-signal-safe; the interrupt signal's
+        // handler does nothing.
+        unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), target, interrupt_signal()) };
+    }
 }
 
 extern "C" fn on_interrupt(_sig: i32) {}

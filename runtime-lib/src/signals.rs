@@ -7,12 +7,24 @@
 //! frame on the guest stack and points the PC at the handler; the handler
 //! returns to the runtime's trampoline page, which the dispatcher
 //! recognises (no translation needed) and answers with `rt_sigreturn`.
+//! Pending signals and their siginfo live in [`queue`].
+//!
+//! Limitation: a guest loop that stays inside one translated function (no
+//! system call, no call or jump through the runtime) reaches no safe point,
+//! so a signal arriving meanwhile waits until the loop ends. Delivering it
+//! needs a check in generated code at loop back edges (a flag in the CPU
+//! state header that the host signal handler sets, leaving to the
+//! dispatcher with every guest register written back when it is set).
 
 use crate::arch::{FrameSetup, SigAction, SigInfo};
 use crate::context::{Stop, ThreadContext};
 use crate::mmu::prot;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use vmtrans_abi::exit;
+
+pub mod queue;
+
+pub use queue::{Queued, FORWARDED};
 
 /// `SIG_DFL`.
 pub const SIG_DFL: u64 = 0;
@@ -52,9 +64,6 @@ pub mod si {
     /// SIGTRAP: breakpoint.
     pub const TRAP_BRKPT: i32 = 1;
 }
-
-/// Signals forwarded from the host (asynchronous, for any thread).
-pub(crate) static FORWARDED: AtomicU64 = AtomicU64::new(0);
 
 /// The conventional name of signal `sig` (`SIGSEGV`), or `SIG<n>`.
 pub fn signal_name(sig: i32) -> String {
@@ -123,55 +132,46 @@ pub fn default_action(sig: i32) -> DefaultAction {
     }
 }
 
-/// Makes `sig` pending for the thread `ctx` (delivered at its next safe
+/// Makes `q` pending for the thread `ctx` (delivered at its next safe
 /// point).
-pub fn post(ctx: &ThreadContext, sig: i32) {
-    ctx.shared.pending.fetch_or(bit(sig), Ordering::AcqRel);
-}
-
-fn take_lowest(pending: &AtomicU64, allowed: u64) -> Option<i32> {
-    let mut cur = pending.load(Ordering::Acquire);
-    loop {
-        let ready = cur & allowed;
-        if ready == 0 {
-            return None;
-        }
-        let sig = ready.trailing_zeros() as i32 + 1;
-        match pending.compare_exchange(cur, cur & !bit(sig), Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => return Some(sig),
-            Err(now) => cur = now,
-        }
-    }
+pub fn post(ctx: &ThreadContext, q: Queued) {
+    ctx.shared.pending.post(q);
 }
 
 /// Takes the lowest pending signal of the thread (or forwarded from the
 /// host) among `allowed`.
-pub fn take_pending(ctx: &ThreadContext, allowed: u64) -> Option<SigInfo> {
-    let sig =
-        take_lowest(&ctx.shared.pending, allowed).or_else(|| take_lowest(&FORWARDED, allowed))?;
-    // SAFETY: getpid/getuid cannot fail.
-    let (pid, uid) = unsafe { (libc::getpid(), libc::getuid()) };
-    Some(SigInfo {
-        signo: sig,
-        code: si::TKILL,
-        pid_or_addr: pid as u64,
-        uid,
-    })
+pub fn take_pending(ctx: &ThreadContext, allowed: u64) -> Option<Queued> {
+    ctx.shared
+        .pending
+        .take(allowed)
+        .or_else(|| FORWARDED.take(allowed))
+}
+
+/// The signals pending for the thread `ctx` or the whole process.
+pub fn pending_mask(ctx: &ThreadContext) -> u64 {
+    ctx.shared.pending.bits() | FORWARDED.bits()
 }
 
 /// Delivers one pending, unblocked signal; returns whether the thread's
 /// PC changed (a handler was entered or the thread is stopping).
 pub fn deliver_pending(ctx: &ThreadContext) -> bool {
     match take_pending(ctx, !ctx.sigmask()) {
-        Some(info) => deliver(ctx, info),
+        Some(q) => deliver(ctx, q),
         None => false,
     }
 }
 
-/// Delivers `info` to the thread now: runs the handler, ignores, or applies
+/// Delivers `q` to the thread now: runs the handler, ignores, or applies
 /// the default action. Returns whether the PC changed.
-pub fn deliver(ctx: &ThreadContext, info: SigInfo) -> bool {
-    let sig = info.signo;
+pub fn deliver(ctx: &ThreadContext, q: Queued) -> bool {
+    deliver_restoring(ctx, q, ctx.sigmask())
+}
+
+/// [`deliver`], with `restore_mask` as the mask the handler's return
+/// restores (`rt_sigsuspend` delivers under its temporary mask but
+/// restores the caller's).
+pub fn deliver_restoring(ctx: &ThreadContext, q: Queued, restore_mask: u64) -> bool {
+    let sig = q.info.signo;
     let act = ctx.process.sigaction(sig);
     match act.handler {
         SIG_IGN => false,
@@ -191,7 +191,7 @@ pub fn deliver(ctx: &ThreadContext, info: SigInfo) -> bool {
             }
         },
         _ => {
-            if enter_handler(ctx, &act, &info).is_err() {
+            if enter_handler(ctx, &act, &q, restore_mask).is_err() {
                 let msg = format!(
                     "vmtrans: cannot build the {} frame on the guest stack",
                     signal_name(sig)
@@ -203,11 +203,15 @@ pub fn deliver(ctx: &ThreadContext, info: SigInfo) -> bool {
     }
 }
 
+/// Builds the frame for handler `act` of signal `q` on the guest stack (or
+/// the alternate stack) and points the registers at the handler.
 fn enter_handler(
     ctx: &ThreadContext,
     act: &SigAction,
-    info: &SigInfo,
+    q: &Queued,
+    restore_mask: u64,
 ) -> Result<(), crate::error::Errno> {
+    let info = &q.info;
     let process = &ctx.process;
     let regs = process.ops.regs();
     let sp = ctx.state.reg(regs.sp);
@@ -226,7 +230,7 @@ fn enter_handler(
     };
     let setup = FrameSetup {
         sp: frame_sp,
-        saved_mask: ctx.sigmask(),
+        saved_mask: restore_mask,
         trampoline,
         altstack: (
             ss_sp,
@@ -237,6 +241,7 @@ fn enter_handler(
     process
         .ops
         .push_signal_frame(&process.mem, &ctx.state, act, info, &setup)?;
+    write_siginfo_value(ctx, q.value)?;
     let mut mask = ctx.sigmask() | act.mask;
     if act.flags & sa::NODEFER == 0 {
         mask |= bit(info.signo);
@@ -247,6 +252,18 @@ fn enter_handler(
             SigAction::default();
     }
     Ok(())
+}
+
+/// Completes the `siginfo_t` of the frame just pushed with the value word
+/// ([`queue::SIGINFO_VALUE`]), which the architecture's frame writer does
+/// not know. The frame's siginfo is the handler's second argument, and the
+/// second C argument register is the second system call argument register
+/// on every supported guest (riscv64 `a1`, aarch64 `x1`, x86_64 `rsi`).
+fn write_siginfo_value(ctx: &ThreadContext, value: u64) -> Result<(), crate::error::Errno> {
+    let regs = ctx.process.ops.regs();
+    let siginfo = ctx.state.reg(regs.syscall_args[1]);
+    let at = siginfo + queue::SIGINFO_VALUE as u64;
+    ctx.process.mem.write_u64(at, value)
 }
 
 /// `rt_sigreturn`: restores the registers and mask from the frame at the
@@ -304,7 +321,7 @@ pub fn raise_sync(ctx: &ThreadContext, info: SigInfo, pc: u64, message: &str) {
     let act = ctx.process.sigaction(info.signo);
     let blocked = ctx.sigmask() & bit(info.signo) != 0;
     if act.handler > SIG_IGN && !blocked {
-        deliver(ctx, info);
+        deliver(ctx, Queued { info, value: 0 });
     } else {
         terminate(ctx, info.signo, message);
     }

@@ -139,6 +139,11 @@ pub fn call(ctx: &ThreadContext, sysno: Sysno, a: &Args) -> SysResult {
 fn call_by_name(ctx: &ThreadContext, name: &str, a: &Args) -> Option<SysResult> {
     Some(match name {
         "waitid" => process::waitid(ctx, a),
+        "rt_sigtimedwait" => signal::rt_sigtimedwait(ctx, a),
+        "rt_sigqueueinfo" => signal::rt_sigqueueinfo(ctx, a),
+        "rt_tgsigqueueinfo" => signal::rt_tgsigqueueinfo(ctx, a),
+        "setitimer" => time::setitimer(ctx, a),
+        "getitimer" => time::getitimer(ctx, a),
         _ => return None,
     })
 }

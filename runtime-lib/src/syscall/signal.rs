@@ -4,7 +4,8 @@ use super::{Args, SysResult};
 use crate::arch::{SigAction, Sysno};
 use crate::context::ThreadContext;
 use crate::error::Errno;
-use crate::signals::{self, bit};
+use crate::signals::queue::{self, Queued, SIGINFO_SIZE};
+use crate::signals::{self, bit, si};
 use std::sync::atomic::Ordering;
 
 /// Size of the kernel `sigset_t` on the 64-bit guests.
@@ -27,8 +28,7 @@ pub(super) fn call(ctx: &ThreadContext, sysno: Sysno, a: &Args) -> SysResult {
             if a.u(1) != SIGSET_SIZE {
                 return Err(Errno::EINVAL);
             }
-            let pending = ctx.shared.pending.load(Ordering::Acquire)
-                | signals::FORWARDED.load(Ordering::Acquire);
+            let pending = signals::pending_mask(ctx);
             ctx.process.mem.write_u64(a.u(0), pending & ctx.sigmask())?;
             Ok(0)
         }
@@ -151,7 +151,7 @@ fn kill(ctx: &ThreadContext, pid: i32, sig: i32) -> SysResult {
         return super::fs::sys(libc::SYS_kill, &[pid as u64, sig as u64]);
     }
     if sig != 0 {
-        send_to_thread(ctx, ctx.tid(), sig);
+        send_to_thread(ctx, ctx.tid(), Queued::from_self(sig, si::USER));
     }
     Ok(0)
 }
@@ -163,28 +163,75 @@ fn tgkill(ctx: &ThreadContext, tgid: i32, tid: i32, sig: i32) -> SysResult {
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
+    if !is_our_thread(ctx, tgid, tid) {
+        return super::fs::sys(libc::SYS_tgkill, &[tgid as u64, tid as u64, sig as u64]);
+    }
+    if sig != 0 {
+        send_to_thread(ctx, tid, Queued::from_self(sig, si::TKILL));
+    }
+    Ok(0)
+}
+
+/// Whether `tid` is a thread of this guest (`tgid` -1: any thread group,
+/// as `tkill`).
+fn is_our_thread(ctx: &ThreadContext, tgid: i32, tid: i32) -> bool {
     let ours = tgid == -1 || tgid as u32 == std::process::id();
-    let known = tid == ctx.tid()
+    ours && (tid == ctx.tid()
         || ctx
             .process
             .threads
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .contains_key(&tid);
-    if !(ours && known) {
-        return super::fs::sys(libc::SYS_tgkill, &[tgid as u64, tid as u64, sig as u64]);
+            .contains_key(&tid))
+}
+
+/// Reads the caller's `siginfo_t` of `rt_sigqueueinfo` and friends.
+fn read_siginfo(ctx: &ThreadContext, addr: u64) -> Result<[u8; SIGINFO_SIZE], Errno> {
+    let mut raw = [0u8; SIGINFO_SIZE];
+    ctx.process.mem.read(addr, &mut raw)?;
+    Ok(raw)
+}
+
+/// `rt_sigqueueinfo(tgid, sig, info)`: a signal with the caller's siginfo
+/// (`sigqueue` passes `SI_QUEUE` and a value). Linux lets a process send
+/// itself any `si_code`; other processes get the host call.
+pub(super) fn rt_sigqueueinfo(ctx: &ThreadContext, a: &Args) -> SysResult {
+    let (tgid, sig) = (a.int(0), a.int(1));
+    valid_signal(sig)?;
+    let raw = read_siginfo(ctx, a.u(2))?;
+    if tgid as u32 != std::process::id() {
+        let info = ctx.process.mem.host_ptr(a.u(2), SIGINFO_SIZE as u64)?;
+        return super::fs::sys(
+            libc::SYS_rt_sigqueueinfo,
+            &[tgid as u64, sig as u64, info as u64],
+        );
     }
-    if sig != 0 {
-        send_to_thread(ctx, tid, sig);
-    }
+    send_to_thread(ctx, ctx.tid(), Queued::from_siginfo(sig, &raw));
     Ok(0)
 }
 
-/// Makes `sig` pending for guest thread `tid` and wakes it if it is in a
+/// `rt_tgsigqueueinfo(tgid, tid, sig, info)`: [`rt_sigqueueinfo`] for one
+/// thread.
+pub(super) fn rt_tgsigqueueinfo(ctx: &ThreadContext, a: &Args) -> SysResult {
+    let (tgid, tid, sig) = (a.int(0), a.int(1), a.int(2));
+    valid_signal(sig)?;
+    let raw = read_siginfo(ctx, a.u(3))?;
+    if !is_our_thread(ctx, tgid, tid) {
+        let info = ctx.process.mem.host_ptr(a.u(3), SIGINFO_SIZE as u64)?;
+        return super::fs::sys(
+            libc::SYS_rt_tgsigqueueinfo,
+            &[tgid as u64, tid as u64, sig as u64, info as u64],
+        );
+    }
+    send_to_thread(ctx, tid, Queued::from_siginfo(sig, &raw));
+    Ok(0)
+}
+
+/// Makes `q` pending for guest thread `tid` and wakes it if it is in a
 /// blocking host call.
-fn send_to_thread(ctx: &ThreadContext, tid: i32, sig: i32) {
+fn send_to_thread(ctx: &ThreadContext, tid: i32, q: Queued) {
     if tid == ctx.tid() {
-        signals::post(ctx, sig);
+        signals::post(ctx, q);
         return;
     }
     let threads = ctx
@@ -193,29 +240,82 @@ fn send_to_thread(ctx: &ThreadContext, tid: i32, sig: i32) {
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     if let Some(t) = threads.get(&tid) {
-        t.pending.fetch_or(bit(sig), Ordering::AcqRel);
+        t.pending.post(q);
         crate::fault::interrupt_thread(t.pthread.load(Ordering::Acquire));
     }
 }
 
+/// `rt_sigsuspend(mask)`: waits with `mask` as the signal mask until a
+/// signal runs a handler or ends the process; the handler's return
+/// restores the caller's mask. Returns `EINTR` (already in the frame).
 fn rt_sigsuspend(ctx: &ThreadContext, mask: u64, size: u64) -> SysResult {
     if size != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
     let temp = ctx.process.mem.read_u64(mask)?;
+    let saved = ctx.sigmask();
     loop {
-        if let Some(info) = signals::take_pending(ctx, !temp) {
-            // The frame saves this result and the mask from before the
-            // call (still in effect); `handle` leaves the registers alone
-            // once the PC has moved to the handler.
-            ctx.state
-                .set_reg(ctx.process.ops.regs().syscall_ret, Errno::EINTR.to_return());
-            signals::deliver(ctx, info);
-            return Err(Errno::EINTR);
-        }
+        let seen = queue::arrivals();
         if ctx.stop.get().is_some() {
             return Err(Errno::EINTR);
         }
-        std::thread::sleep(std::time::Duration::from_millis(1));
+        let Some(q) = signals::take_pending(ctx, !temp) else {
+            queue::wait_for_arrival(seen, None);
+            continue;
+        };
+        // The frame saves this result; `handle` leaves the registers alone
+        // once the PC has moved to the handler.
+        ctx.state
+            .set_reg(ctx.process.ops.regs().syscall_ret, Errno::EINTR.to_return());
+        ctx.set_sigmask(temp);
+        let entered = signals::deliver_restoring(ctx, q, saved);
+        if !entered {
+            // Ignored (or the default action is to ignore): keep waiting.
+            ctx.set_sigmask(saved);
+            continue;
+        }
+        return Err(Errno::EINTR);
     }
+}
+
+/// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: takes a pending
+/// signal of `set` without running its handler and returns its number
+/// (with its siginfo); `EAGAIN` when `timeout` passes first, `EINTR` when
+/// another, unblocked signal arrives (it is delivered as the call returns).
+pub(super) fn rt_sigtimedwait(ctx: &ThreadContext, a: &Args) -> SysResult {
+    if a.u(3) != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let mem = &ctx.process.mem;
+    let set = mem.read_u64(a.u(0))? & !(bit(libc::SIGKILL) | bit(libc::SIGSTOP));
+    let deadline = match a.u(2) {
+        0 => None,
+        at => Some(std::time::Instant::now() + read_timespec(ctx, at)?),
+    };
+    loop {
+        let seen = queue::arrivals();
+        if let Some(q) = signals::take_pending(ctx, set) {
+            if a.u(1) != 0 {
+                mem.write(a.u(1), &q.to_siginfo())?;
+            }
+            return Ok(q.info.signo as u64);
+        }
+        if signals::pending_mask(ctx) & !ctx.sigmask() != 0 || ctx.stop.get().is_some() {
+            return Err(Errno::EINTR);
+        }
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Err(Errno::EAGAIN);
+        }
+        queue::wait_for_arrival(seen, deadline);
+    }
+}
+
+/// A guest `struct timespec` as a duration (`EINVAL` when malformed).
+fn read_timespec(ctx: &ThreadContext, at: u64) -> Result<std::time::Duration, Errno> {
+    let sec = ctx.process.mem.read_u64(at)? as i64;
+    let nsec = ctx.process.mem.read_u64(at + 8)? as i64;
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(std::time::Duration::new(sec as u64, nsec as u32))
 }

@@ -88,6 +88,7 @@ fn fork(ctx: &ThreadContext, flags: u64, newsp: u64, ctid: u64) -> SysResult {
         .unwrap_or_else(|e| e.into_inner())
         .clear();
     ctx.process.live_threads.store(1, Ordering::Release);
+    crate::fault::forked_child();
     if newsp != 0 {
         ctx.state.set_reg(ctx.process.ops.regs().sp, newsp);
     }

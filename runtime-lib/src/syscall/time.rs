@@ -41,3 +41,28 @@ pub(super) fn call(ctx: &ThreadContext, sysno: Sysno, a: &Args) -> SysResult {
         _ => unreachable!("{sysno:?} is not a time call"),
     }
 }
+
+/// Size of `struct itimerval` (two `struct timeval`s) on 64-bit Linux.
+const ITIMERVAL_SIZE: u64 = 32;
+
+/// `setitimer(which, new, old)`: the host's interval timers, whose signals
+/// (SIGALRM, SIGVTALRM, SIGPROF) reach the guest through the host
+/// dispositions the runtime mirrors.
+pub(super) fn setitimer(ctx: &ThreadContext, a: &Args) -> SysResult {
+    sys(
+        libc::SYS_setitimer,
+        &[
+            a.u(0),
+            opt_ptr(ctx, a.u(1), ITIMERVAL_SIZE)?,
+            opt_ptr(ctx, a.u(2), ITIMERVAL_SIZE)?,
+        ],
+    )
+}
+
+/// `getitimer(which, value)`: the host's.
+pub(super) fn getitimer(ctx: &ThreadContext, a: &Args) -> SysResult {
+    sys(
+        libc::SYS_getitimer,
+        &[a.u(0), opt_ptr(ctx, a.u(1), ITIMERVAL_SIZE)?],
+    )
+}
