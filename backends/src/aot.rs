@@ -192,13 +192,11 @@ fn define_main(obj: &mut ObjectModule) -> Result<(), BackendError> {
         entry_sig.params.push(AbiParam::new(types::I64));
     }
     let runtime = obj.declare_function(artifact::AOT_MAIN_SYMBOL, Linkage::Import, &entry_sig)?;
-    let data =
-        |obj: &mut ObjectModule, name: &str| obj.declare_data(name, Linkage::Import, false, false);
-    let meta = data(obj, artifact::METADATA_SYMBOL)?;
+    let meta = obj.declare_data(artifact::METADATA_SYMBOL, Linkage::Import, false, false)?;
     let table = obj.declare_data(artifact::TABLE_SYMBOL, Linkage::Import, true, false)?;
-    let table_len = data(obj, artifact::TABLE_LEN_SYMBOL)?;
-    let image = data(obj, artifact::IMAGE_SYMBOL)?;
-    let image_len = data(obj, artifact::IMAGE_LEN_SYMBOL)?;
+    let table_len = obj.declare_data(artifact::TABLE_LEN_SYMBOL, Linkage::Import, false, false)?;
+    let image = obj.declare_data(artifact::IMAGE_SYMBOL, Linkage::Import, false, false)?;
+    let image_len = obj.declare_data(artifact::IMAGE_LEN_SYMBOL, Linkage::Import, false, false)?;
     let mut ctx = Context::new();
     ctx.func.signature = sig;
     ctx.func.name = UserFuncName::user(0, main.as_u32());

@@ -59,7 +59,7 @@ impl Default for CompileOptions {
             opt_level: OptLevel::Speed,
             cpu: CpuTarget::Default,
             verify: cfg!(debug_assertions),
-            native_rne: true,
+            native_rne: false,
             parallel: true,
         }
     }

@@ -320,8 +320,12 @@ block0:
     );
 }
 
+/// Only `dyn` rounding runs natively: a static mode, `rne` included, goes
+/// through the exact helper, because the host rounds in the guest's current
+/// dynamic mode (the difftest found static `rne` off by one ulp under `frm`
+/// = rdn). `fround` rtz/rup have exact host instructions.
 #[test]
-fn only_static_non_host_rounding_takes_the_slow_path() {
+fn only_dynamic_rounding_runs_natively() {
     let f = parse(
         "function r @0x1000 {
 block0:
@@ -345,7 +349,7 @@ block0:
     m.set_reg(reg("fa0"), 2.5f64.to_bits().into());
     m.run(code);
     let log = take_log();
-    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log.len(), 3, "{log:?}");
     assert!(log.iter().all(|l| l.starts_with("fp_op")));
     // 2.5*2 + 2.5 = 7.5 → 7 → 7 → 17.5 → sqrt
     assert_eq!(m.reg(reg("fa1")), u128::from(17.5f64.sqrt().to_bits()));

@@ -283,15 +283,6 @@ fn generated(op: Op) -> bool {
 /// Whether rounding mode `rm` (static, or 7 for dynamic) may be generated
 /// while the dynamic mode is `frm`.
 ///
-/// vmtrans bug (backends/src/lower/float.rs, `native_rounding`): with
-/// `CompileOptions::native_rne` (the default) an op with the *static*
-/// mode `rne` uses the native SSE instruction, which rounds in the host
-/// MXCSR mode, i.e. the guest's *dynamic* mode; when frm is rtz, rdn or
-/// rup the result is off by one ulp (e.g. `fcvt.s.wu fa0,t0,rne` with
-/// t0=0xffffffff and frm=rdn gives 0x4f7fffff, qemu 0x4f800000). Static
-/// `rne` is therefore only generated while frm is rne or rmm (rmm maps to
-/// host nearest-even).
-///
 /// vmtrans limitation (runtime-lib/src/helpers.rs, `mxcsr_rounding`): the
 /// dynamic mode `rmm` has no SSE equivalent and is approximated by
 /// nearest-even, so ops in the dynamic mode (`rm` 7) round ties wrongly
@@ -299,21 +290,13 @@ fn generated(op: Op) -> bool {
 /// gives 0x4c79db08, qemu 0x4c79db09). They are only generated while frm
 /// is not rmm.
 ///
-/// vmtrans bug (backends): an integer→float conversion in the dynamic mode
-/// whose operand is a compile-time constant is rounded to nearest-even at
-/// compile time (the IR keeps `fcvt_from_uint.f32 dyn` of an `iconst`;
-/// Cranelift's optimizer folds it assuming round-to-nearest-even), e.g.
-/// `c.li a2,-22; fcvt.s.wu fs11,a2` with frm=rdn gives 0x4f800000, qemu
-/// 0x4f7fffff (see `known_bug_dyn_conversion_of_a_constant`). Dynamic-mode
-/// conversions from integers (`xto_f`) are therefore only generated while
-/// frm is rne.
-fn rm_allowed(rm: u8, frm: u8, xto_f: bool) -> bool {
-    match rm {
-        0 => matches!(frm, 0 | 4),
-        7 if xto_f => frm == 0,
-        7 => frm != 4,
-        _ => true,
-    }
+/// Two bugs this test found are fixed in the backend and stay covered by
+/// the generator: static `rne` ops rounded in the dynamic mode (now exact
+/// through the runtime helper), and dynamic-mode ops on constants folded by
+/// Cranelift in nearest-even (see the `fcvt_s_wu_dyn_of_constant_in_rdn`
+/// regression).
+fn rm_allowed(rm: u8, frm: u8) -> bool {
+    rm != 7 || frm != 4
 }
 
 /// Whether the format touches memory (its base register must be x31).
@@ -423,8 +406,7 @@ impl Generator {
         }
         if fmt.has_rm() {
             let rm = r.pick(RMS);
-            let xto_f = matches!(fmt, Format::XToFRm | Format::XToFExact);
-            if !rm_allowed(rm, *frm, xto_f) {
+            if !rm_allowed(rm, *frm) {
                 return None;
             }
             set(&mut w, 12, 3, rm.into());
@@ -914,26 +896,18 @@ const REGRESSIONS: &[Regression] = &[
         x: &[(11, 0x0000_0000_8000_0010), (12, 4)],
         f: &[],
     },
-];
-
-#[test]
-fn regressions_match_qemu() {
-    check_regressions(REGRESSIONS);
-}
-
-/// A real vmtrans bug the random test found (not fixed here: it is in the
-/// backend); the generator avoids it (see `rm_allowed`). Run with
-/// `--ignored` once it is fixed, then move it to [`REGRESSIONS`].
-#[test]
-#[ignore = "backend bug: dyn-rounded int->float conversion of a constant is folded in rne"]
-fn known_bug_dyn_conversion_of_a_constant() {
-    check_regressions(&[Regression {
+    Regression {
         name: "fcvt_s_wu_dyn_of_constant_in_rdn",
         insns: &[0x5629, 0xd016_7dd3], // c.li a2,-22; fcvt.s.wu fs11,a2
         frm: 2,
         x: &[],
         f: &[],
-    }]);
+    },
+];
+
+#[test]
+fn regressions_match_qemu() {
+    check_regressions(REGRESSIONS);
 }
 
 /// Runs each regression from its state under qemu and vmtrans; asserts

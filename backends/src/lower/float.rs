@@ -96,9 +96,25 @@ impl Lower<'_> {
         self.fconst(ty, (bias + u128::from(e)) << man)
     }
 
-    /// True when the op rounds in the host's (the guest's dynamic) mode.
-    fn native_rounding(&self, rm: RoundingMode) -> bool {
-        rm == RoundingMode::Dyn || (rm == RoundingMode::Rne && self.opts.native_rne)
+    /// True when the op can use the host instruction, which rounds in the
+    /// host's (the guest's dynamic) mode. Not when every operand is a
+    /// constant: Cranelift would fold the op at compile time, rounding to
+    /// nearest whatever the guest's mode is at run time.
+    fn native_rounding(&self, rm: RoundingMode, operands: &[cl::Value]) -> bool {
+        let native = rm == RoundingMode::Dyn || (rm == RoundingMode::Rne && self.opts.native_rne);
+        native && !operands.iter().all(|&v| self.is_constant(v))
+    }
+
+    /// True when `v` is a Cranelift constant (a candidate for folding).
+    fn is_constant(&self, v: cl::Value) -> bool {
+        let dfg = &self.b.func.dfg;
+        match dfg.value_def(v) {
+            cl::ValueDef::Result(inst, _) => matches!(
+                dfg.insts[inst].opcode(),
+                cl::Opcode::Iconst | cl::Opcode::F32const | cl::Opcode::F64const
+            ),
+            _ => false,
+        }
     }
 
     /// `fadd`/`fsub`/`fmul`/`fdiv`/`fsqrt`/`fma` in rounding mode `rm`.
@@ -112,7 +128,7 @@ impl Lower<'_> {
         // Without FMA instructions Cranelift would call libm's `fma`; the
         // runtime's slow path (in the same rounding mode) serves instead.
         let no_native_fma = op == FpOp::Fma && !self.has_fma;
-        if !self.native_rounding(rm) || no_native_fma {
+        if !self.native_rounding(rm, a) || no_native_fma {
             let code = fp_op::encode(op.code(), ty.bits(), 0);
             let bits: Vec<cl::Value> = a.iter().map(|&v| self.float_bits64(ty, v)).collect();
             return self.fp_slow_path(code, rm, &bits, ty);
@@ -267,7 +283,7 @@ impl Lower<'_> {
         rm: RoundingMode,
         x: cl::Value,
     ) -> Result<cl::Value, BackendError> {
-        if !self.native_rounding(rm) {
+        if !self.native_rounding(rm, &[x]) {
             let kind = if signed {
                 fp_op::FCVT_FROM_SINT
             } else {
@@ -492,7 +508,7 @@ impl Lower<'_> {
         if to == Type::F64 {
             return Ok(self.b.ins().fpromote(types::F64, x));
         }
-        if self.native_rounding(rm) {
+        if self.native_rounding(rm, &[x]) {
             return Ok(self.b.ins().fdemote(types::F32, x));
         }
         let code = fp_op::encode(fp_op::FCONVERT, to.bits(), from.bits());
