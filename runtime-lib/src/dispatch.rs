@@ -7,6 +7,38 @@
 //! exit reason (`abi::exit`): `RETURN` and `JUMP` continue at the PC, traps
 //! become guest signals.
 //!
+//! # Guest code that changes at run time
+//!
+//! Providers read guest code through a [`CodeReader`] over guest memory,
+//! which only yields bytes of executable pages: a PC in unmapped memory or
+//! in memory without execute permission cannot be translated, and the
+//! dispatcher raises the guest `SIGSEGV` Linux would (`SEGV_MAPERR`,
+//! `SEGV_ACCERR`; see [`signals::no_code`]).
+//!
+//! Translations are not kept coherent with guest stores. Like the RISC-V
+//! ISA (and qemu-user's behaviour for it), vmtrans relies on the guest to
+//! announce modified code: `fence.i` (the `vmtrans_rt_flush_code` helper)
+//! or the `riscv_flush_icache` system call, which
+//! `__builtin___clear_cache` uses, and on mapping changes of executable
+//! memory (`munmap`, `mremap`, fixed `mmap`, `mprotect` adding execute
+//! permission). Code written without one of these may keep running its
+//! old translation, as hardware may fetch stale instructions until
+//! `fence.i`. Likewise a cached translation keeps running after `mprotect`
+//! takes execute permission away, until the next flush (Linux would fault
+//! at the first fetch).
+//!
+//! A flush ([`crate::Process::invalidate_code`]) tells the provider to
+//! distrust its translations ([`CodeProvider::invalidate`]; the JIT keeps
+//! them but revalidates each against guest memory before its next use)
+//! and bumps the process's code generation: every thread's [`CodeCache`]
+//! sees the new generation on its next lookup and empties itself, so no
+//! thread enters a translation made before the flush without asking the
+//! provider again. Code already running on some thread's host stack
+//! finishes its current function: a lifted `fence.i` leaves its function
+//! to the dispatcher right after the flush, so the flushing code sees the
+//! new code at its next instruction, but callers further up the host
+//! stack keep their translation until they return to the dispatcher.
+//!
 //! The runtime unwinds to the dispatcher (thread exit, a fatal signal) by
 //! setting the thread's stop reason and the PC to [`UNWIND_PC`]: generated
 //! code leaves its function because the PC is not the next instruction,
@@ -14,6 +46,7 @@
 //! code propagates to its caller until the outermost loop.
 
 use crate::context::{Stop, ThreadContext};
+use crate::mmu::{prot, GuestMemory};
 use crate::signals;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -31,13 +64,67 @@ pub const UNWIND_PC: u64 = u64::MAX;
 /// trap reason makes generated code propagate to its caller).
 const UNWIND_REASON: u64 = exit::TRAP_ILLEGAL;
 
+/// Why guest code cannot be fetched from an address: the fault a CPU
+/// fetching an instruction there takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FetchFault {
+    /// Nothing is mapped there (`SIGSEGV`, `SEGV_MAPERR`).
+    Unmapped,
+    /// Mapped without execute permission (`SIGSEGV`, `SEGV_ACCERR`).
+    NotExecutable,
+}
+
+impl std::fmt::Display for FetchFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FetchFault::Unmapped => "no guest memory is mapped there",
+            FetchFault::NotExecutable => "the guest memory there is not executable",
+        })
+    }
+}
+
+/// Read access to guest code, as an instruction fetch sees it: only
+/// executable memory can be read.
+pub trait CodeReader {
+    /// Copies guest code at `addr` into `buf`: the longest run of executable
+    /// bytes from `addr` that fits (fewer than `buf.len()` where executable
+    /// memory ends). Returns how many bytes were copied (at least one), or
+    /// the fault fetching from `addr` itself raises.
+    fn fetch(&self, addr: u64, buf: &mut [u8]) -> Result<usize, FetchFault>;
+}
+
+impl CodeReader for GuestMemory {
+    fn fetch(&self, addr: u64, buf: &mut [u8]) -> Result<usize, FetchFault> {
+        let len = {
+            let map = self.map();
+            match map.find(addr) {
+                None => return Err(FetchFault::Unmapped),
+                Some(r) if r.prot & prot::EXEC == 0 => return Err(FetchFault::NotExecutable),
+                Some(_) => map.accessible_len(addr, buf.len() as u64, prot::EXEC) as usize,
+            }
+        };
+        // The map may change between the check and the copy (another
+        // thread unmapping): `read_code` checks again under its own lock.
+        self.read_code(addr, &mut buf[..len])
+            .map_err(|_| FetchFault::Unmapped)?;
+        Ok(len)
+    }
+}
+
 /// A source of host code for guest PCs.
+///
+/// After [`CodeProvider::invalidate`], [`CodeProvider::lookup`] must not
+/// return a translation made before it until `translate` has checked that
+/// its guest code is unchanged (or made a new one).
 pub trait CodeProvider: Send + Sync {
-    /// Already available code for `pc` (cheap).
+    /// Already available code for `pc` (cheap, no guest memory access).
     fn lookup(&self, pc: u64) -> Option<GuestFn>;
-    /// Produce code for `pc` (may compile), or say why not.
-    fn translate(&self, pc: u64) -> Result<GuestFn, String>;
-    /// Guest code changed: forget translations.
+    /// Produces code for `pc` (may compile), reading guest code through
+    /// `code`, or says why not. A `pc` that `code` cannot fetch from must
+    /// fail: the dispatcher then raises the guest's `SIGSEGV`.
+    fn translate(&self, pc: u64, code: &dyn CodeReader) -> Result<GuestFn, String>;
+    /// Guest code changed (`fence.i`, a code flush, a mapping change of
+    /// executable memory): distrust every translation made so far.
     fn invalidate(&self);
 }
 
@@ -109,12 +196,18 @@ impl CodeProvider for AotTable {
             .map(|i| self.entries[i].1)
     }
 
-    fn translate(&self, pc: u64) -> Result<GuestFn, String> {
+    /// AOT code comes from the executable's own guest image, not from
+    /// guest memory, so `_code` is not read.
+    fn translate(&self, pc: u64, _code: &dyn CodeReader) -> Result<GuestFn, String> {
         self.lookup(pc).ok_or_else(|| {
             format!("no ahead-of-time translation for guest pc {pc:#x} and no JIT in this build")
         })
     }
 
+    /// Nothing to forget: the table holds the image's code as translated
+    /// ahead of time and is asked first, so AOT executables do not see a
+    /// guest patching its own ELF text (code it generates in memory of its
+    /// own goes to the JIT fallback, which does).
     fn invalidate(&self) {}
 }
 
@@ -136,10 +229,10 @@ impl CodeProvider for ChainProvider {
         self.providers.iter().find_map(|p| p.lookup(pc))
     }
 
-    fn translate(&self, pc: u64) -> Result<GuestFn, String> {
+    fn translate(&self, pc: u64, code: &dyn CodeReader) -> Result<GuestFn, String> {
         let mut errors = Vec::new();
         for p in &self.providers {
-            match p.translate(pc) {
+            match p.translate(pc, code) {
                 Ok(f) => return Ok(f),
                 Err(e) => errors.push(e),
             }
@@ -159,6 +252,11 @@ impl CodeProvider for ChainProvider {
 const CACHE_SLOTS: usize = 4096;
 
 /// A per-thread direct-mapped cache `pc → function`, indexed by low PC bits.
+///
+/// It belongs to one code generation of its process
+/// (`Process::invalidate_code` bumps it): a lookup with a newer generation
+/// empties the cache first, which is how a flush on one thread reaches
+/// every other thread's cache without touching it.
 pub struct CodeCache {
     slots: Box<[(u64, Option<GuestFn>)]>,
     generation: u64,
@@ -202,7 +300,12 @@ impl Default for CodeCache {
     }
 }
 
-/// Host code for `pc`: cache, then the provider's lookup, then translation.
+/// Host code for `pc`: cache, then the provider's lookup, then translation
+/// from guest memory.
+///
+/// The generation is read before asking the provider, so a translation
+/// found while another thread flushes is cached under the old generation
+/// and dropped by the next lookup.
 pub fn resolve(ctx: &ThreadContext, pc: u64) -> Result<GuestFn, String> {
     let process = &ctx.process;
     let generation = process.code_generation.load(Ordering::Acquire);
@@ -211,7 +314,7 @@ pub fn resolve(ctx: &ThreadContext, pc: u64) -> Result<GuestFn, String> {
     }
     let f = match process.provider.lookup(pc) {
         Some(f) => f,
-        None => process.provider.translate(pc)?,
+        None => process.provider.translate(pc, &process.mem)?,
     };
     ctx.cache.borrow_mut().put(pc, f);
     Ok(f)

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use vmtrans_abi::{exit, header, reg_offset, Arch};
 use vmtrans_runtime::dispatch::{
-    resolve, run_thread, vmtrans_rt_call, AotEntry, AotTable, ChainProvider, CodeProvider, GuestFn,
+    resolve, run_thread, vmtrans_rt_call, AotEntry, AotTable, ChainProvider, CodeProvider,
+    CodeReader, GuestFn,
 };
 use vmtrans_runtime::mmu::{prot, PAGE_SIZE};
 use vmtrans_runtime::{RunOptions, Stop, ThreadContext};
@@ -243,7 +244,7 @@ impl CodeProvider for CountingJit {
     fn lookup(&self, _pc: u64) -> Option<GuestFn> {
         None
     }
-    fn translate(&self, pc: u64) -> Result<GuestFn, String> {
+    fn translate(&self, pc: u64, _code: &dyn CodeReader) -> Result<GuestFn, String> {
         self.translations.fetch_add(1, Ordering::SeqCst);
         match pc {
             0x3100 => Ok(f_3100),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use vmtrans_abi::Arch;
 use vmtrans_runtime::arch;
-use vmtrans_runtime::dispatch::{CodeProvider, GuestFn};
+use vmtrans_runtime::dispatch::{CodeProvider, CodeReader, GuestFn};
 use vmtrans_runtime::mmu::prot;
 use vmtrans_runtime::{GuestMemory, Process, RunOptions, ThreadContext};
 
@@ -23,7 +23,7 @@ impl CodeProvider for NoCode {
     fn lookup(&self, _pc: u64) -> Option<GuestFn> {
         None
     }
-    fn translate(&self, pc: u64) -> Result<GuestFn, String> {
+    fn translate(&self, pc: u64, _code: &dyn CodeReader) -> Result<GuestFn, String> {
         Err(format!("no code at {pc:#x}"))
     }
     fn invalidate(&self) {}

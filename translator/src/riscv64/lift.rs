@@ -305,8 +305,13 @@ fn lift_muldiv(i: &Insn, cx: &mut LiftCx) {
 fn lift_system(i: &Insn, cx: &mut LiftCx) {
     match i.op {
         Op::Fence | Op::FenceTso => cx.b.fence(),
+        // The flush may have dropped this very function's translation:
+        // leave to the dispatcher so the next instruction is fetched anew
+        // (after fence.i, hardware fetches see the new code).
         Op::FenceI => {
             cx.b.call_helper(Helper::FlushCode, &[]);
+            let next = cx.next_pc();
+            cx.b.exit_to(next);
         }
         Op::Ecall => lift_ecall(cx),
         Op::Ebreak => cx.trap(TrapKind::Breakpoint),
