@@ -4,14 +4,24 @@
 //! Generated code accesses guest memory directly, so a wild guest access
 //! is a host SIGSEGV (or SIGBUS) at an address inside the guest
 //! reservation. The handler (on an alternate stack) reports it as a guest
-//! SIGSEGV and kills the process by that signal ([`die_by_signal`]).
-//! Faults anywhere else are runtime
-//! bugs: the previous handler is restored and the fault re-raised (the
-//! instruction runs again under it).
+//! SIGSEGV (SIGBUS for a file page past the end of its file) and kills the
+//! process by that signal ([`die_by_signal`]). Faults anywhere else are
+//! runtime bugs: the previous handler is restored and the fault re-raised
+//! (the instruction runs again under it).
 //!
-//! Not yet: delivering such a fault to a guest SIGSEGV handler (it needs
-//! the guest PC at the faulting access, which generated code does not
-//! keep; the PC printed is the last one stored in the CPU state).
+//! Not yet: delivering such a fault to a guest SIGSEGV/SIGBUS handler. The
+//! handler needs the exact guest PC and every guest register at the
+//! faulting access, but generated code keeps guest registers in host
+//! registers between sync points (the PC printed is the last one stored in
+//! the CPU state). The planned design: while the guest has a SIGSEGV or
+//! SIGBUS handler, code is translated in a precise-fault mode that writes
+//! back modified guest registers and the PC before each guest memory
+//! access; each translated function gets a landing block that returns
+//! [`crate::dispatch::UNWIND_PC`]; this handler then records the fault in
+//! the state header (`EXIT_REASON` = `TRAP_SEGV`, `FAULT_ADDR`) and resumes
+//! the host thread at the landing block of the faulting function (found
+//! from the host PC through the code provider), so the trap reaches the
+//! dispatcher like any other and the guest handler runs on exact state.
 
 use crate::context::ThreadContext;
 use crate::signals::queue::SIGINFO_VALUE;
