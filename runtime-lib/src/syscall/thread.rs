@@ -177,10 +177,18 @@ fn thread_main(
     }
 }
 
-/// Thread exit: clear and wake `clear_child_tid` (pthread_join waits on
-/// it), and forget the thread.
+/// Thread exit: forget the thread, then clear and wake `clear_child_tid`
+/// (pthread_join waits on it). In that order, a joiner that wakes and
+/// ends the process sees this thread gone already, as on Linux (where
+/// the kernel clears the word as the thread dies).
 pub fn finish_thread(ctx: &ThreadContext) {
     let process = &ctx.process;
+    process
+        .threads
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&ctx.tid());
+    process.live_threads.fetch_sub(1, Ordering::AcqRel);
     let tid_addr = ctx.clear_child_tid.get();
     if tid_addr != 0 && process.mem.write_u32(tid_addr, 0).is_ok() {
         if let Ok(p) = process.mem.host_ptr(tid_addr, 4) {
@@ -190,12 +198,6 @@ pub fn finish_thread(ctx: &ThreadContext) {
             );
         }
     }
-    process
-        .threads
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&ctx.tid());
-    process.live_threads.fetch_sub(1, Ordering::AcqRel);
     crate::fault::leave_guest_thread();
 }
 
