@@ -22,13 +22,26 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn translate(guest: &Path, out: &Path) {
-    let o = Command::new(vmtrans()).arg("translate").arg(guest).arg("-o").arg(out).output().unwrap();
-    assert!(o.status.success(), "translate failed: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(vmtrans())
+        .arg("translate")
+        .arg(guest)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "translate failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 fn run_in(dir: &Path, exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(exe);
-    c.args(args).current_dir(dir).env_clear().env("PATH", "/usr/bin:/bin");
+    c.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin");
     for (k, v) in env {
         c.env(k, v);
     }
@@ -41,9 +54,16 @@ fn translated_hello_behaves_like_the_guest() {
     let exe = dir.join("hello");
     translate(&suite().join("fixtures/riscv64/hello-O2"), &exe);
     let out = run_in(&dir, &exe, &["a", "b"], &[]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello, world\nargc=3\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello, world\nargc=3\n"
+    );
     assert_eq!(out.status.code(), Some(0));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// No symbols and no unwind tables: discovery misses the targets of the
@@ -53,13 +73,28 @@ fn translated_hello_behaves_like_the_guest() {
 fn code_missed_ahead_of_time_runs_through_the_jit_fallback() {
     let dir = scratch("aot-stripped");
     let exe = dir.join("ib");
-    translate(&suite().join("fixtures/special/riscv64/indirect_branch-O2-stripped"), &exe);
-    let out = run_in(&dir, &exe, &[], &[("VMTRANS_VERBOSE", "1"), ("VMTRANS_TEST", "1")]);
-    let expected = std::fs::read(suite().join("expected/riscv64/indirect_branch-O2.stdout")).unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&expected));
+    translate(
+        &suite().join("fixtures/special/riscv64/indirect_branch-O2-stripped"),
+        &exe,
+    );
+    let out = run_in(
+        &dir,
+        &exe,
+        &[],
+        &[("VMTRANS_VERBOSE", "1"), ("VMTRANS_TEST", "1")],
+    );
+    let expected =
+        std::fs::read(suite().join("expected/riscv64/indirect_branch-O2.stdout")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&expected)
+    );
     assert_eq!(out.status.code(), Some(0));
     let log = String::from_utf8_lossy(&out.stderr);
-    let jitted = log.lines().filter(|l| l.starts_with("vmtrans: translated ")).count();
+    let jitted = log
+        .lines()
+        .filter(|l| l.starts_with("vmtrans: translated "))
+        .count();
     assert!(jitted > 0, "the JIT fallback was not used:\n{log}");
 }
 
@@ -67,8 +102,16 @@ fn assert_segv_report(out: &Output, what: &str, address: &str) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stdout, format!("start {what}\n"), "{stderr}");
-    assert_eq!(out.status.signal(), Some(11), "{what}: {:?} {stderr}", out.status);
-    assert!(stderr.contains("guest SIGSEGV at pc 0x"), "{what}: {stderr}");
+    assert_eq!(
+        out.status.signal(),
+        Some(11),
+        "{what}: {:?} {stderr}",
+        out.status
+    );
+    assert!(
+        stderr.contains("guest SIGSEGV at pc 0x"),
+        "{what}: {stderr}"
+    );
     assert!(stderr.contains(address), "{what}: no {address} in {stderr}");
 }
 
@@ -78,15 +121,28 @@ fn wild_accesses_and_jumps_are_reported_as_guest_segfaults() {
     let dir = scratch("aot-wild");
     let exe = dir.join("wild");
     translate(&guest, &exe);
-    let cases = [("jump", "0x5a5a0000"), ("write", "0x7a0000"), ("rodata", "0x")];
+    let cases = [
+        ("jump", "0x5a5a0000"),
+        ("write", "0x7a0000"),
+        ("rodata", "0x"),
+    ];
     for (what, address) in cases {
         let aot = run_in(&dir, &exe, &[what], &[]);
         assert_segv_report(&aot, what, address);
-        let jit = Command::new(vmtrans()).arg("run").arg(&guest).arg(what).current_dir(&dir).output().unwrap();
+        let jit = Command::new(vmtrans())
+            .arg("run")
+            .arg(&guest)
+            .arg(what)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
         assert_segv_report(&jit, what, address);
     }
     let fine = run_in(&dir, &exe, &["none"], &[]);
-    assert_eq!(String::from_utf8_lossy(&fine.stdout), "start none\nno fault\n");
+    assert_eq!(
+        String::from_utf8_lossy(&fine.stdout),
+        "start none\nno fault\n"
+    );
 }
 
 #[test]
@@ -103,8 +159,15 @@ fn unsupported_and_malformed_guests_fail_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("x86_64 guests are not supported yet"));
     let junk = dir.join("junk");
     std::fs::write(&junk, b"not an elf").unwrap();
-    let out = Command::new(vmtrans()).arg("run").arg(&junk).output().unwrap();
+    let out = Command::new(vmtrans())
+        .arg("run")
+        .arg(&junk)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let msg = String::from_utf8_lossy(&out.stderr);
-    assert!(msg.starts_with("vmtrans: error: ") && msg.contains("junk"), "{msg}");
+    assert!(
+        msg.starts_with("vmtrans: error: ") && msg.contains("junk"),
+        "{msg}"
+    );
 }
