@@ -22,6 +22,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn translate(guest: &Path, out: &Path) {
+    vmtrans_testsuite::ensure_runtime_library(Path::new(vmtrans()), env!("CARGO")).unwrap();
     let o = Command::new(vmtrans())
         .arg("translate")
         .arg(guest)

@@ -31,6 +31,7 @@ fn conformance_suite() {
         jobs: env_or("VMTRANS_JOBS", 2),
         filter: std::env::var("VMTRANS_SUITE_FILTER").ok(),
     };
+    vmtrans_testsuite::ensure_runtime_library(&cfg.vmtrans, env!("CARGO")).unwrap();
     let cases = run_suite(&cfg).expect("suite runs");
     let table = report(&cases);
     println!("{table}");

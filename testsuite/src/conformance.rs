@@ -111,6 +111,8 @@ pub enum Verdict {
     Failed(String),
     /// Not run, and why.
     Unsupported(String),
+    /// Failed, and listed in `guests/known-failures.txt` with this reason.
+    Known(String),
 }
 
 /// What to run.
@@ -196,13 +198,57 @@ pub fn run_suite(cfg: &SuiteConfig) -> Result<Vec<Case>, String> {
             });
         }
     });
+    let known = known_failures(&cfg.suite)?;
     let mut cases = results
         .into_inner()
         .map_err(|_| "a runner thread panicked")?;
+    for c in &mut cases {
+        if let Verdict::Failed(_) = c.verdict {
+            let key = |mode: &str| {
+                (
+                    c.arch.name().to_string(),
+                    c.fixture.clone(),
+                    mode.to_string(),
+                )
+            };
+            let reason = known
+                .get(&key(c.mode.name()))
+                .or_else(|| known.get(&key("*")));
+            if let Some(reason) = reason {
+                c.verdict = Verdict::Known(reason.clone());
+            }
+        }
+    }
     cases.sort_by(|a, b| {
         (a.arch.name(), a.mode, &a.fixture).cmp(&(b.arch.name(), b.mode, &b.fixture))
     });
     Ok(cases)
+}
+
+/// `guests/known-failures.txt`: (arch, fixture, mode or `*`) → reason.
+fn known_failures(suite: &Path) -> Result<BTreeMap<(String, String, String), String>, String> {
+    let text = std::fs::read_to_string(suite.join("guests/known-failures.txt")).unwrap_or_default();
+    let mut map = BTreeMap::new();
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (head, reason) = line
+            .split_once(':')
+            .ok_or_else(|| format!("known-failures.txt: no reason in {line:?}"))?;
+        let f: Vec<&str> = head.split_whitespace().collect();
+        let [arch, fixture, mode] = f.as_slice() else {
+            return Err(format!(
+                "known-failures.txt: expected `arch fixture mode: reason`, got {line:?}"
+            ));
+        };
+        map.insert(
+            (arch.to_string(), fixture.to_string(), mode.to_string()),
+            reason.trim().to_string(),
+        );
+    }
+    Ok(map)
 }
 
 fn aot_supported(vmtrans: &Path) -> bool {
@@ -476,19 +522,21 @@ fn compare_paths(want: &Path, got: &Path, name: &str) -> Option<String> {
 
 /// The summary table (Markdown) and the first difference of each failure.
 pub fn report(cases: &[Case]) -> String {
-    let mut counts: BTreeMap<(&str, &str), [usize; 3]> = BTreeMap::new();
+    let mut counts: BTreeMap<(&str, &str), [usize; 4]> = BTreeMap::new();
     for c in cases {
         let slot = match c.verdict {
             Verdict::Passed => 0,
             Verdict::Failed(_) => 1,
-            Verdict::Unsupported(_) => 2,
+            Verdict::Known(_) => 2,
+            Verdict::Unsupported(_) => 3,
         };
         counts.entry((c.arch.name(), c.mode.name())).or_default()[slot] += 1;
     }
-    let mut s =
-        String::from("| guest | mode | passed | failed | unsupported |\n|---|---|---|---|---|\n");
-    for ((arch, mode), [p, f, u]) in &counts {
-        let _ = writeln!(s, "| {arch} | {mode} | {p} | {f} | {u} |");
+    let mut s = String::from(
+        "| guest | mode | passed | failed | known failures | unsupported |\n|---|---|---|---|---|---|\n",
+    );
+    for ((arch, mode), [p, f, k, u]) in &counts {
+        let _ = writeln!(s, "| {arch} | {mode} | {p} | {f} | {k} | {u} |");
     }
     let failures: Vec<&Case> = cases
         .iter()
@@ -501,6 +549,24 @@ pub fn report(cases: &[Case]) -> String {
                 let _ = writeln!(
                     s,
                     "- {}/{} ({}): {d}",
+                    c.arch.name(),
+                    c.fixture,
+                    c.mode.name()
+                );
+            }
+        }
+    }
+    let known: Vec<&Case> = cases
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Known(_)))
+        .collect();
+    if !known.is_empty() {
+        s.push_str("\nknown failures (guests/known-failures.txt):\n");
+        for c in known {
+            if let Verdict::Known(r) = &c.verdict {
+                let _ = writeln!(
+                    s,
+                    "- {}/{} ({}): {r}",
                     c.arch.name(),
                     c.fixture,
                     c.mode.name()
@@ -541,6 +607,12 @@ mod tests {
         assert_eq!(p.timeout, 20);
         assert_eq!(p.arches, [Arch::Riscv64]);
         assert!(parse_line("x | bogus=1").is_err());
+    }
+
+    #[test]
+    fn the_known_failures_list_parses() {
+        let known = known_failures(&crate::suite_dir()).unwrap();
+        assert!(known.values().all(|r| !r.is_empty()));
     }
 
     #[test]

@@ -10,6 +10,37 @@ pub fn suite_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }
 
+/// Makes sure `libvmtrans.a` (the library `vmtrans translate` links into
+/// AOT executables) sits next to the `vmtrans` binary under test: `cargo
+/// test` builds the CLI's library only as an rlib, so build the staticlib with
+/// `cargo` (the build lock is free while tests run). `cargo` is the cargo that
+/// runs the tests.
+pub fn ensure_runtime_library(vmtrans: &Path, cargo: &str) -> Result<(), String> {
+    let lib = vmtrans.with_file_name("libvmtrans.a");
+    if lib.exists() {
+        return Ok(());
+    }
+    let release = vmtrans
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|d| d == "release");
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["build", "-q", "-p", "vmtrans", "--lib"])
+        .current_dir(suite_dir());
+    if release {
+        cmd.arg("--release");
+    }
+    let out = cmd.output().map_err(|e| format!("running {cargo}: {e}"))?;
+    if !out.status.success() || !lib.exists() {
+        return Err(format!(
+            "building {} failed: {}",
+            lib.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
 /// True when `VMTRANS_BLESS=1`: golden files are rewritten instead of
 /// compared.
 pub fn blessing() -> bool {
