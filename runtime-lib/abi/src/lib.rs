@@ -323,7 +323,18 @@ impl Arch {
 /// Byte offset of register `index` of `arch` inside the CPU state: registers
 /// are laid out in declaration order, each aligned to its own size.
 pub fn reg_offset(arch: Arch, index: usize) -> usize {
-    layout(arch.registers())[index]
+    offsets(arch)[index]
+}
+
+/// The register offsets of `arch`, computed once (the runtime asks for them
+/// on every dispatch).
+fn offsets(arch: Arch) -> &'static [usize] {
+    static CACHE: [std::sync::OnceLock<Vec<usize>>; 3] = [
+        std::sync::OnceLock::new(),
+        std::sync::OnceLock::new(),
+        std::sync::OnceLock::new(),
+    ];
+    CACHE[arch.number() as usize].get_or_init(|| layout(arch.registers()))
 }
 
 /// Total size in bytes of the CPU state for `arch` (header plus registers,
@@ -331,7 +342,7 @@ pub fn reg_offset(arch: Arch, index: usize) -> usize {
 pub fn state_size(arch: Arch) -> usize {
     let regs = arch.registers();
     let end = match regs.last() {
-        Some(last) => layout(regs)[regs.len() - 1] + last.kind.size(),
+        Some(last) => offsets(arch)[regs.len() - 1] + last.kind.size(),
         None => REGS_OFFSET,
     };
     end.next_multiple_of(16)
