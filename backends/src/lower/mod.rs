@@ -212,6 +212,21 @@ pub(crate) struct Lower<'a> {
     current: Option<Inst>,
 }
 
+/// One accessor per immediate kind: the immediate of that kind, or the
+/// error naming the instruction (the verifier rules the latter out).
+macro_rules! imm_accessors {
+    ($($name:ident: $variant:ident -> $ty:ty,)*) => {
+        $(
+            fn $name(&self, d: &InstData) -> Result<$ty, BackendError> {
+                match d.imm {
+                    Imm::$variant(v) => Ok(v),
+                    _ => Err(self.bad_imm(d)),
+                }
+            }
+        )*
+    };
+}
+
 impl<'a> Lower<'a> {
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -498,67 +513,16 @@ impl<'a> Lower<'a> {
         self.unsupported(format!("unexpected immediate {:?}", d.imm))
     }
 
-    fn imm_int(&self, d: &InstData) -> Result<u128, BackendError> {
-        match d.imm {
-            Imm::Int(bits) => Ok(bits),
-            _ => Err(self.bad_imm(d)),
-        }
-    }
-
-    fn imm_cc(&self, d: &InstData) -> Result<IntCC, BackendError> {
-        match d.imm {
-            Imm::Cc(cc) => Ok(cc),
-            _ => Err(self.bad_imm(d)),
-        }
-    }
-
-    fn imm_fcc(&self, d: &InstData) -> Result<FloatCC, BackendError> {
-        match d.imm {
-            Imm::Fcc(cc) => Ok(cc),
-            _ => Err(self.bad_imm(d)),
-        }
-    }
-
-    fn imm_rm(&self, d: &InstData) -> Result<RoundingMode, BackendError> {
-        match d.imm {
-            Imm::Rm(rm) => Ok(rm),
-            _ => Err(self.bad_imm(d)),
-        }
-    }
-
-    fn imm_reg(&self, d: &InstData) -> Result<GuestReg, BackendError> {
-        match d.imm {
-            Imm::Reg(r) => Ok(r),
-            _ => Err(self.bad_imm(d)),
-        }
-    }
-
-    fn imm_atomic(&self, d: &InstData) -> Result<AtomicOp, BackendError> {
-        match d.imm {
-            Imm::Atomic(op) => Ok(op),
-            _ => Err(self.bad_imm(d)),
-        }
-    }
-
-    fn imm_helper(&self, d: &InstData) -> Result<Helper, BackendError> {
-        match d.imm {
-            Imm::Helper(h) => Ok(h),
-            _ => Err(self.bad_imm(d)),
-        }
-    }
-
-    fn imm_lane(&self, d: &InstData) -> Result<u8, BackendError> {
-        match d.imm {
-            Imm::Lane(l) => Ok(l),
-            _ => Err(self.bad_imm(d)),
-        }
-    }
-
-    fn imm_bytes(&self, d: &InstData) -> Result<[u8; 16], BackendError> {
-        match d.imm {
-            Imm::Bytes(b) => Ok(b),
-            _ => Err(self.bad_imm(d)),
-        }
+    imm_accessors! {
+        imm_int: Int -> u128,
+        imm_cc: Cc -> IntCC,
+        imm_fcc: Fcc -> FloatCC,
+        imm_rm: Rm -> RoundingMode,
+        imm_reg: Reg -> GuestReg,
+        imm_atomic: Atomic -> AtomicOp,
+        imm_helper: Helper -> Helper,
+        imm_lane: Lane -> u8,
+        imm_bytes: Bytes -> [u8; 16],
     }
 
     // ---- shared helpers ----
