@@ -3,7 +3,8 @@
 //!
 //! Environment: `VMTRANS_FIXTURES` (directory of freshly built fixtures,
 //! default the committed `testsuite/fixtures`), `VMTRANS_SUITE_FILTER`
-//! (substring of program names), `VMTRANS_JOBS` (default 2),
+//! (substring of program names), `VMTRANS_SUITE_ARCH` (comma-separated
+//! guest ISAs, default all), `VMTRANS_JOBS` (default 2),
 //! `VMTRANS_TIMEOUT_SCALE` (default 4). The table is printed and written to
 //! `target/conformance.md`.
 
@@ -19,6 +20,20 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// The guest ISAs named in `VMTRANS_SUITE_ARCH`; an unknown name is an error.
+fn suite_arches() -> Vec<vmtrans_abi::Arch> {
+    let Ok(list) = std::env::var("VMTRANS_SUITE_ARCH") else {
+        return Vec::new();
+    };
+    list.split(',')
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            vmtrans_abi::Arch::from_name(a)
+                .unwrap_or_else(|| panic!("VMTRANS_SUITE_ARCH: unknown guest ISA {a:?}"))
+        })
+        .collect()
+}
+
 #[test]
 fn conformance_suite() {
     let suite = suite_dir();
@@ -30,6 +45,7 @@ fn conformance_suite() {
         timeout_scale: env_or("VMTRANS_TIMEOUT_SCALE", 4),
         jobs: env_or("VMTRANS_JOBS", 2),
         filter: std::env::var("VMTRANS_SUITE_FILTER").ok(),
+        arches: suite_arches(),
     };
     vmtrans_testsuite::ensure_runtime_library(&cfg.vmtrans, env!("CARGO")).unwrap();
     let cases = run_suite(&cfg).expect("suite runs");

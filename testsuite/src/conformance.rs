@@ -129,6 +129,8 @@ pub struct SuiteConfig {
     pub jobs: usize,
     /// Only programs whose name contains this.
     pub filter: Option<String>,
+    /// Only these guest ISAs (all when empty).
+    pub arches: Vec<Arch>,
 }
 
 /// One row of the result.
@@ -158,7 +160,11 @@ pub fn run_suite(cfg: &SuiteConfig) -> Result<Vec<Case>, String> {
             .as_ref()
             .is_none_or(|f| p.name.contains(f.as_str()))
     }) {
-        for &arch in &p.arches {
+        for &arch in p
+            .arches
+            .iter()
+            .filter(|a| cfg.arches.is_empty() || cfg.arches.contains(a))
+        {
             for opt in ["O0", "O2"] {
                 let fixture = format!("{}-{opt}", p.name);
                 if !cfg
