@@ -593,6 +593,21 @@ fn min_max_sign_injection_and_class() {
 }
 
 #[test]
+fn ordered_compares_raise_invalid_on_quiet_nan_and_feq_does_not() {
+    let feq = fp(0b1010001, 11, 10, 2, A0); // feq.d a0, fa0(qNaN), fa1
+    let flt = fp(0b1010001, 11, 10, 1, A0); // flt.d a0, fa0(qNaN), fa1
+    let fle = fp(0b1010001, 10, 11, 0, A0); // fle.d a0, fa1, fa0(qNaN)
+    let setup = |s: &mut GuestState, _: &mut SparseMemory| {
+        setf(s, 10, f64::NAN.to_bits());
+        setf(s, 11, 2.0f64.to_bits());
+    };
+    assert_eq!(run(&[feq], setup).state.regs[FFLAGS.index()], 0);
+    assert_eq!(run(&[flt], setup).state.regs[FFLAGS.index()], 0x10);
+    assert_eq!(run(&[fle], setup).state.regs[FFLAGS.index()], 0x10);
+    assert_eq!(run(&[flt], setup).x(10), 0);
+}
+
+#[test]
 fn fused_multiply_add_rounds_once() {
     // fmadd.d fa3, fa0, fa1, fa2 with a = 1+2^-52, b = 1-2^-52, c = -1:
     // exact result -2^-104, which a separate multiply would round to 0.

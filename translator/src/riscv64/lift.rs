@@ -716,10 +716,27 @@ fn lift_float_compare(i: &Insn, cx: &mut LiftCx) {
                 op => unreachable!("{op:?} is not an FP compare"),
             };
             let c = cx.b.fcmp(cc, a, b);
+            if cc != FloatCC::Eq {
+                raise_nv_if_unordered(cx, a, b);
+            }
             bool_to_x(cx, c)
         }
     };
     set(cx, i.rd, r);
+}
+
+/// `flt`/`fle` are signalling compares: any NaN operand (quiet too) raises
+/// NV. The host compare only raises it for signalling NaNs, so the flag is
+/// ORed into `fflags` here (accrued flags only ever gain bits).
+fn raise_nv_if_unordered(cx: &mut LiftCx, a: Value, b: Value) {
+    const NV: u64 = 0x10;
+    let unordered = cx.b.fcmp(FloatCC::Uno, a, b);
+    let nv = cx.b.iconst(Type::I32, NV as i128);
+    let zero = cx.b.iconst(Type::I32, 0);
+    let bit = cx.b.select(unordered, nv, zero);
+    let old = cx.b.use_reg(FFLAGS);
+    let new = cx.b.bor(old, bit);
+    cx.b.def_reg(FFLAGS, new);
 }
 
 fn lift_float_convert(i: &Insn, cx: &mut LiftCx) {
