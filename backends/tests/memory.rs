@@ -239,3 +239,41 @@ fn jit_code_maps_back_to_guest_addresses() {
         assert!(start < end && end as usize <= info.size);
     }
 }
+
+#[test]
+fn poll_reads_the_interrupt_word_every_time() {
+    // a0 counts down to zero in a loop whose back edge polls; a set
+    // interrupt word leaves at the loop head with a0 written back.
+    let text = "function countdown @0x1000 {
+block0:
+    jump block1
+block1:
+    v0 = read_reg.i64 %a0
+    v1 = iconst.i64 1
+    v2 = isub.i64 v0, v1
+    write_reg.i64 %a0, v2
+    v3 = iconst.i64 0
+    v4 = icmp.i64 ne v2, v3
+    brif v4, block2, block3
+block2:
+    v5 = poll.i1
+    brif v5, block4, block1
+block3:
+    v6 = iconst.i64 0x2000
+    exit v6
+block4:
+    v7 = iconst.i64 0x1004
+    exit v7
+}";
+    let f = vmtrans_ir::parse::parse_function(text, riscv_regs()).unwrap();
+    let code = jit().compile(&f).unwrap();
+    let a0 = riscv_regs().by_name("a0").unwrap().index();
+    let mut m = Machine::new(riscv_regs());
+    m.set_reg(a0, 1000);
+    assert_eq!(m.run(code), (vmtrans_abi::exit::JUMP, 0x2000));
+    assert_eq!(m.reg(a0), 0);
+    m.set_reg(a0, 1000);
+    m.set_header(vmtrans_abi::header::INTERRUPT, 1);
+    assert_eq!(m.run(code), (vmtrans_abi::exit::JUMP, 0x1004));
+    assert_eq!(m.reg(a0), 999, "left at the first back edge");
+}

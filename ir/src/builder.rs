@@ -588,6 +588,13 @@ macro_rules! builder_method {
             self.ins(Opcode::$v, Type::I64, &[], Imm::None);
         }
     };
+    (Poll, $v:ident, $m:ident, $doc:literal) => {
+        #[doc = $doc]
+        pub fn $m(&mut self) -> Value {
+            self.ins(Opcode::$v, Type::I1, &[], Imm::None)
+                .expect("poll has a result")
+        }
+    };
     (Helper, $v:ident, $m:ident, $doc:literal) => {
         #[doc = $doc]
         pub fn $m(&mut self, helper: Helper, args: &[Value]) -> Option<Value> {
@@ -686,6 +693,7 @@ macro_rules! shape_of {
     (AtomicRmw, $($r:tt)*) => { builder_method!(AtomicRmw, $($r)*); };
     (AtomicCas, $($r:tt)*) => { builder_method!(AtomicCas, $($r)*); };
     (Fence, $($r:tt)*) => { builder_method!(Fence, $($r)*); };
+    (Poll, $($r:tt)*) => { builder_method!(Poll, $($r)*); };
     (Helper, $($r:tt)*) => { builder_method!(Helper, $($r)*); };
     (VecUnary, $($r:tt)*) => { builder_method!(VecUnary, $($r)*); };
     (VecSplat, $($r:tt)*) => { builder_method!(VecUnary, $($r)*); };

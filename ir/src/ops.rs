@@ -113,6 +113,7 @@ macro_rules! for_each_op {
             AtomicRmw atomic_rmw AtomicRmw "Atomic read-modify-write; yields the old value.",
             AtomicCas atomic_cas AtomicCas "Atomic compare-and-swap; yields the old value.",
             Fence fence Fence "Full memory fence.",
+            Poll poll Poll "1 when the runtime asks translated code to leave at this safe point (a signal is pending); read afresh every time.",
             CallHelper call_helper Helper "Call a runtime helper with the CPU state.",
             // 128-bit vectors; the type suffix is the lane type.
             Vineg vineg VecUnary "Lane-wise negation.",
@@ -296,6 +297,8 @@ pub enum Sig {
     AtomicCas,
     /// () → nothing.
     Fence,
+    /// () → i1, read from the CPU state header each time it runs.
+    Poll,
     /// (helper's arguments) → helper's result, with a [`Helper`].
     Helper,
     /// (v128) → v128.
@@ -352,7 +355,7 @@ impl Sig {
     pub const fn arity(self) -> Option<usize> {
         use Sig::*;
         Some(match self {
-            IConst | FConst | VConst | ReadReg | Fence => 0,
+            IConst | FConst | VConst | ReadReg | Fence | Poll => 0,
             IntUnary | IntTest | Extend | Reduce | Bitcast | FloatUnary | FloatUnaryRm
             | FloatClass | IntToFloat | FloatToInt | FloatToFloat | Load | WriteReg | VecUnary
             | VecSplat | VecExtract | VecReduce => 1,
@@ -408,7 +411,7 @@ impl Sig {
         use Sig::*;
         match self {
             Store | WriteReg | Fence => None,
-            IntFlag | IntTest | IntCompare | FloatCompare => Some(Type::I1),
+            IntFlag | IntTest | IntCompare | FloatCompare | Poll => Some(Type::I1),
             FloatClass => Some(Type::I32),
             VecExtract | VecReduce => Some(ty),
             VConst => Some(Type::V128),

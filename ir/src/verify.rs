@@ -386,6 +386,7 @@ impl<'a> Verifier<'a> {
                 int && ty != Type::I1 && args[0] == Type::I64 && args[1] == ty && args[2] == ty
             }
             Fence => true,
+            Poll => ty == Type::I1,
             Helper => return self.check_helper(d, &args),
             VecUnary | VecBinary | VecCompare | VecTernary => ty.is_lane() && all(v128),
             VecFloatCompare => ty.is_float() && all(v128),

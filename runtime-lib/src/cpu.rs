@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use std::alloc::Layout;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
 use vmtrans_abi::{header, reg_offset, state_size, Arch, RegKind, REGS_OFFSET};
 
 /// Index of the register called `name` in `arch`'s register file.
@@ -142,6 +143,25 @@ impl CpuState {
     /// Sets a header field.
     pub fn set_header(&self, field: usize, value: u64) {
         self.store(field, value)
+    }
+
+    /// The interrupt word translated code polls at loop back edges.
+    fn interrupt_word(&self) -> &AtomicU64 {
+        // SAFETY: the header field is 8-byte aligned inside the live state
+        // allocation, and it is only ever accessed atomically.
+        unsafe { AtomicU64::from_ptr(self.as_ptr().add(header::INTERRUPT).cast()) }
+    }
+
+    /// Asks translated code running on this state to leave at its next
+    /// loop back edge (a signal may be waiting).
+    pub fn request_interrupt(&self) {
+        self.interrupt_word().store(1, Ordering::Release);
+    }
+
+    /// Withdraws the interrupt request; the dispatcher does this just before
+    /// it looks for pending signals, so a signal posted later sets it again.
+    pub fn clear_interrupt(&self) {
+        self.interrupt_word().store(0, Ordering::Release);
     }
 
     /// Why translated code last returned (`abi::exit`).

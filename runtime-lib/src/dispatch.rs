@@ -358,6 +358,7 @@ fn run_loop(ctx: &ThreadContext, mut pc: u64, mode: Mode) -> u64 {
             pc = ctx.pc();
             continue;
         }
+        ctx.state.clear_interrupt();
         if signals::deliver_pending(ctx) {
             pc = ctx.pc();
             continue;

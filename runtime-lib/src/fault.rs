@@ -29,6 +29,7 @@ use crate::signals::{sa, FORWARDED};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Once;
+use vmtrans_abi::header;
 
 static GUEST_BASE: AtomicUsize = AtomicUsize::new(0);
 static GUEST_LEN: AtomicUsize = AtomicUsize::new(0);
@@ -214,6 +215,7 @@ extern "C" fn on_forward(sig: i32, info: *mut libc::siginfo_t, _uc: *mut libc::c
     // SAFETY: as above.
     let code = unsafe { (*info).si_code };
     FORWARDED.record(sig, code, word(16), word(SIGINFO_VALUE));
+    request_interrupt_here();
     let on_guest_thread = CURRENT_STATE.with(|c| c.get()) != 0;
     let target = KICK_TID.load(Ordering::Acquire);
     if !on_guest_thread && target != 0 {
@@ -223,7 +225,24 @@ extern "C" fn on_forward(sig: i32, info: *mut libc::siginfo_t, _uc: *mut libc::c
     }
 }
 
-extern "C" fn on_interrupt(_sig: i32) {}
+/// Host handler of the interrupt signal: it ran on a guest thread to make
+/// it notice a signal, so ask its translated code to reach a safe point.
+extern "C" fn on_interrupt(_sig: i32) {
+    request_interrupt_here();
+}
+
+/// Sets the interrupt word of the guest thread running on this host thread,
+/// if any. Async-signal-safe (one thread-local read, one atomic store).
+fn request_interrupt_here() {
+    let state = CURRENT_STATE.with(|c| c.get());
+    if state != 0 {
+        // SAFETY: CURRENT_STATE is the live CPU state of this thread's guest
+        // (cleared before the state is freed); the word is aligned and only
+        // accessed atomically.
+        let word = unsafe { AtomicU64::from_ptr((state + header::INTERRUPT) as *mut u64) };
+        word.store(1, Ordering::Release);
+    }
+}
 
 /// Appends `s` to `buf` at `*len` (no allocation: used in the handler).
 fn push(buf: &mut [u8], len: &mut usize, s: &[u8]) {

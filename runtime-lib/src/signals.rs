@@ -2,19 +2,20 @@
 //! architecture's signal frame, default actions, and turning traps of
 //! generated code into signals.
 //!
-//! Signals are delivered at safe points only: when a system call returns
-//! and between translated functions in the dispatcher. Delivery builds the
+//! Signals are delivered at safe points only: when a system call returns,
+//! between translated functions in the dispatcher, and at loop back edges
+//! (translated code polls the interrupt word of the CPU state header there
+//! and leaves to the dispatcher when it is set). Delivery builds the
 //! frame on the guest stack and points the PC at the handler; the handler
 //! returns to the runtime's trampoline page, which the dispatcher
 //! recognises (no translation needed) and answers with `rt_sigreturn`.
 //! Pending signals and their siginfo live in [`queue`].
 //!
-//! Limitation: a guest loop that stays inside one translated function (no
-//! system call, no call or jump through the runtime) reaches no safe point,
-//! so a signal arriving meanwhile waits until the loop ends. Delivering it
-//! needs a check in generated code at loop back edges (a flag in the CPU
-//! state header that the host signal handler sets, leaving to the
-//! dispatcher with every guest register written back when it is set).
+//! A signal that becomes pending sets the receiving thread's interrupt
+//! word: directly when posted by the thread itself, from the host handler
+//! (forwarded host signals, and the interrupt signal other threads send)
+//! otherwise. The dispatcher clears the word before it looks for pending
+//! signals, so a signal posted after the look sets it again.
 
 use crate::arch::{FrameSetup, SigAction, SigInfo};
 use crate::context::{Stop, ThreadContext};
@@ -136,6 +137,7 @@ pub fn default_action(sig: i32) -> DefaultAction {
 /// point).
 pub fn post(ctx: &ThreadContext, q: Queued) {
     ctx.shared.pending.post(q);
+    ctx.state.request_interrupt();
 }
 
 /// Takes the lowest pending signal of the thread (or forwarded from the

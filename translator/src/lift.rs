@@ -115,6 +115,10 @@ impl LiftCx<'_> {
     /// Unconditional jump to a constant guest address.
     pub fn jump_to(&mut self, target: u64) {
         match self.blocks.get(&target) {
+            Some(&b) if self.is_back_edge(target) => {
+                let polled = self.polled(target, b);
+                self.b.jump(polled, &[]);
+            }
             Some(&b) => self.b.jump(b, &[]),
             None => self.b.exit_to(target),
         }
@@ -123,9 +127,34 @@ impl LiftCx<'_> {
     /// Jump to `target` when `cond` (i1) holds, else fall through to the next
     /// instruction.
     pub fn branch(&mut self, cond: Value, target: u64) {
-        let taken = self.block_for(target);
+        let taken = match self.blocks.get(&target) {
+            Some(&b) if self.is_back_edge(target) => self.polled(target, b),
+            _ => self.block_for(target),
+        };
         let fall = self.block_for(self.next_pc());
         self.b.brif(cond, taken, fall);
+    }
+
+    /// A branch to `target` at or before this instruction may close a loop.
+    fn is_back_edge(&self, target: u64) -> bool {
+        target <= self.pc
+    }
+
+    /// A block that polls for a pending signal before going on to `body`
+    /// (the block of `target`), and leaves through the dispatcher at
+    /// `target` when one waits. Every loop passes through a back edge, so
+    /// no loop runs without reaching a safe point.
+    fn polled(&mut self, target: u64, body: Block) -> Block {
+        let here = self.b.current_block().expect("lifting outside a block");
+        let poll = self.b.create_block();
+        let leave = self.b.create_block();
+        self.b.switch_to_block(poll);
+        let pending = self.b.poll();
+        self.b.brif(pending, leave, body);
+        self.b.switch_to_block(leave);
+        self.b.exit_to(target);
+        self.b.switch_to_block(here);
+        poll
     }
 
     /// Guest call of `target` (i64); returns to the next instruction.
@@ -214,7 +243,11 @@ pub fn lift_function_with_tables(
         pc: entry_pc,
         len: 0,
     };
-    cx.jump_to(entry_pc);
+    // Entering is not a back edge: no poll.
+    match map.get(&entry_pc) {
+        Some(&first) => cx.b.jump(first, &[]),
+        None => cx.b.exit_to(entry_pc),
+    }
     let mut issues = Vec::new();
     for r in blocks {
         cx.b.switch_to_block(map[&r.start]);

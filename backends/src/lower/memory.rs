@@ -77,6 +77,20 @@ impl Lower<'_> {
         }
     }
 
+    /// `poll`: the interrupt word of the CPU state header, read with an
+    /// atomic load so Cranelift never forwards or hoists it (the runtime sets
+    /// it from another thread or a host signal handler).
+    pub(super) fn poll(&mut self) -> cl::Value {
+        let addr = self
+            .b
+            .ins()
+            .iadd_imm_s(self.state, vmtrans_abi::header::INTERRUPT as i64);
+        let word = self.b.ins().atomic_load(types::I8, self.state_flags, addr);
+        self.b
+            .ins()
+            .icmp_imm_s(cl::condcodes::IntCC::NotEqual, word, 0)
+    }
+
     pub(super) fn write_reg(&mut self, reg: GuestReg, x: cl::Value) {
         let off = self.layout.offset(reg.index()) as i32;
         self.b.ins().store(self.state_flags, x, self.state, off);

@@ -443,6 +443,7 @@ impl<'a> Lower<'a> {
                 self.b.ins().fence();
                 return Ok(None);
             }
+            O::Poll => self.poll(),
             O::CallHelper => return self.call_helper(self.imm_helper(d)?, a),
             O::Vineg => self.vec_unary(VUn::Neg, ty, a[0])?,
             O::Viabs => self.vec_unary(VUn::Abs, ty, a[0])?,

@@ -125,7 +125,7 @@ pub fn cases() -> Vec<Case> {
             VecExtract | VecReduce => out.extend(LANES.iter().map(|&t| case(op, t, &[v]))),
             VecInsert => out.extend(LANES.iter().map(|&t| case(op, t, &[v, t]))),
             VecShuffle => out.push(case(op, Type::I8, &[v, v])),
-            Load | Store | ReadReg | WriteReg | AtomicRmw | AtomicCas | Fence | Helper => {}
+            Load | Store | ReadReg | WriteReg | AtomicRmw | AtomicCas | Fence | Poll | Helper => {}
         }
     }
     out

@@ -286,6 +286,11 @@ impl Machine {
         u64::from_le_bytes(self.bytes()[offset..offset + 8].try_into().unwrap())
     }
 
+    /// Sets a header field.
+    pub fn set_header(&mut self, offset: usize, v: u64) {
+        self.bytes()[offset..offset + 8].copy_from_slice(&v.to_le_bytes());
+    }
+
     /// Runs `f`; returns (exit reason, returned PC).
     pub fn run(&mut self, f: *const u8) -> (u64, u64) {
         // SAFETY: `f` is JIT code with the translated-function signature.

@@ -147,6 +147,7 @@ fn dispatch(op: Opcode, ty: Type, imm: &Imm, a: &Args, dyn_rm: Option<RoundingMo
         | O::AtomicRmw
         | O::AtomicCas
         | O::Fence
+        | O::Poll
         | O::CallHelper => Err(EvalError::NotPure),
         O::Vineg => vec_int_unary(IntUnOp::Neg, ty, a),
         O::Viabs => Ok(vec::map1(ty.bits(), x(), |l| abs_lane(ty, l))),

@@ -153,6 +153,7 @@ impl<'a> Machine<'a> {
                 Ok(Some(old))
             }
             Effect::Fence => Ok(None),
+            Effect::Poll => Ok(Some(u128::from(self.env.poll()))),
             Effect::Helper => self.helper(inst, d, args),
         }
     }

@@ -95,6 +95,13 @@ pub trait Env {
         state: &mut GuestState,
         mem: &mut dyn Memory,
     ) -> Result<u64, InterpError>;
+
+    /// The answer of a `poll`: whether the runtime wants the code to leave
+    /// at this safe point. The interpreter has no asynchronous signals, so
+    /// by default never.
+    fn poll(&mut self) -> bool {
+        false
+    }
 }
 
 /// An environment with no helpers and no callees: every request is an
@@ -247,6 +254,8 @@ pub enum Effect {
     AtomicCas,
     /// Orders memory accesses.
     Fence,
+    /// Asks whether the runtime wants translated code to stop.
+    Poll,
     /// Calls the runtime, which may read and write all guest state.
     Helper,
 }
@@ -256,7 +265,7 @@ impl Effect {
     /// register reads may be removed (a dead load's fault is not preserved).
     pub const fn has_side_effects(self) -> bool {
         match self {
-            Effect::Load | Effect::ReadReg => false,
+            Effect::Load | Effect::ReadReg | Effect::Poll => false,
             Effect::Store
             | Effect::WriteReg
             | Effect::AtomicRmw
@@ -278,6 +287,7 @@ pub const fn effect_of(op: Opcode) -> Option<Effect> {
         AtomicRmw => Some(Effect::AtomicRmw),
         AtomicCas => Some(Effect::AtomicCas),
         Fence => Some(Effect::Fence),
+        Poll => Some(Effect::Poll),
         Helper => Some(Effect::Helper),
         IConst | FConst | VConst | IntUnary | IntBinary | Shift | IntFlag | IntTest
         | IntCompare | Select | Extend | Reduce | Bitcast | FloatUnary | FloatUnaryRm

@@ -113,6 +113,12 @@ pub mod header {
     pub const FAULT_ADDR: usize = 24;
     /// Runtime-private pointer (the runtime's per-thread context), u64.
     pub const RUNTIME: usize = 32;
+    /// Interrupt request, u64: nonzero while a signal may be waiting for
+    /// this thread. Translated code polls it at loop back edges and, when it
+    /// is set, leaves with [`super::exit::JUMP`] and every guest register
+    /// written back, so the dispatcher can deliver the signal. Only the low
+    /// byte is read; the runtime stores 0 or 1.
+    pub const INTERRUPT: usize = 40;
 }
 
 /// How translated code left: the value of the `EXIT_REASON` header field
