@@ -16,13 +16,51 @@
 //! - NaN results: an op with a NaN operand returns the first NaN operand,
 //!   quieted; an invalid operation returns the canonical quiet NaN
 //!   (`0x7fc00000` / `0x7ff8000000000000`). `fconvert` of a NaN keeps its
-//!   sign and the top payload bits. IEEE exception flags are not modelled.
+//!   sign and the top payload bits.
+//! - IEEE exception flags are accrued per thread while an op runs (invalid,
+//!   divide by zero, overflow, underflow, inexact, in the MXCSR bit
+//!   positions) and ORed into the host MXCSR by the helper, where the
+//!   guest's flag reads collect them like those of native ops. Underflow is
+//!   signalled when a result is inexact and subnormal or zero after
+//!   rounding (tininess after rounding, except that a value rounding up to
+//!   exactly the smallest normal is not counted as tiny).
 //!
 //! The code follows the approach of the IR interpreter's soft float; the
 //! runtime cannot depend on the IR crate, hence this second, compact copy,
 //! which `tests/fpop.rs` checks against the interpreter bit for bit.
 
+use std::cell::Cell;
+
 use vmtrans_abi::fp_op;
+
+/// IEEE exception flags, in the bit positions of the x86 MXCSR.
+pub mod flag {
+    /// Invalid operation.
+    pub const INVALID: u32 = 1 << 0;
+    /// Division of a nonzero finite number by zero.
+    pub const DIV_BY_ZERO: u32 = 1 << 2;
+    /// The rounded result is too large for the format.
+    pub const OVERFLOW: u32 = 1 << 3;
+    /// The result is tiny and inexact.
+    pub const UNDERFLOW: u32 = 1 << 4;
+    /// The result is not exact.
+    pub const INEXACT: u32 = 1 << 5;
+}
+
+thread_local! {
+    /// Flags raised by the op being evaluated on this thread.
+    static RAISED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Records IEEE exception flags for the op being evaluated.
+fn raise(flags: u32) {
+    RAISED.with(|r| r.set(r.get() | flags));
+}
+
+/// The flags raised since the last call, cleared.
+pub fn take_raised_flags() -> u32 {
+    RAISED.with(|r| r.replace(0))
+}
 
 /// A resolved rounding mode (RISC-V `frm` without `dyn`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,7 +149,23 @@ pub unsafe extern "C" fn vmtrans_rt_fp_op(
         RM_DYN => Rm::dynamic(),
         n => Rm::from_number(n).unwrap_or(Rm::Rne),
     };
-    eval(op, rm, a, b, c).unwrap_or(0)
+    take_raised_flags();
+    let result = eval(op, rm, a, b, c).unwrap_or(0);
+    accrue_in_mxcsr(take_raised_flags());
+    result
+}
+
+/// ORs `flags` into the host MXCSR status bits, where native float code
+/// accrues them too.
+fn accrue_in_mxcsr(flags: u32) {
+    if flags == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        use crate::helpers::{read_mxcsr, write_mxcsr};
+        write_mxcsr(read_mxcsr() | flags);
+    }
 }
 
 /// Evaluates the encoded op `op` in mode `rm`; `None` for an op code the
@@ -197,6 +251,18 @@ impl Fmt {
         self.max_biased() << self.man | self.quiet_bit()
     }
 
+    /// The result of an invalid operation: the canonical NaN, raising
+    /// invalid.
+    fn invalid(self) -> u64 {
+        raise(flag::INVALID);
+        self.canonical_nan()
+    }
+
+    /// True for a signalling NaN.
+    fn is_snan(self, bits: u64) -> bool {
+        self.is_nan(bits) && bits & self.quiet_bit() == 0
+    }
+
     fn is_nan(self, bits: u64) -> bool {
         bits & !self.sign_bit() > self.max_biased() << self.man
     }
@@ -231,6 +297,7 @@ impl Fmt {
             Rm::Rdn => sign,
             Rm::Rup => !sign,
         };
+        raise(flag::OVERFLOW | flag::INEXACT);
         if to_inf {
             self.inf(sign)
         } else {
@@ -239,7 +306,11 @@ impl Fmt {
     }
 
     /// The first NaN among `inputs`, quieted; the canonical NaN if none is.
+    /// A signalling NaN among them raises invalid.
     fn nan_of(self, inputs: &[u64]) -> u64 {
+        if inputs.iter().any(|&b| self.is_snan(b)) {
+            raise(flag::INVALID);
+        }
         inputs
             .iter()
             .find(|&&b| self.is_nan(b))
@@ -322,6 +393,7 @@ fn round_pack(f: Fmt, sign: bool, m: u128, e: i32, sticky: bool, rm: Rm) -> u64 
     } else {
         split(m, q - e, sticky)
     };
+    let inexact = half || rest;
     if rm.rounds_up(sign, kept & 1 == 1, half, rest) {
         kept += 1;
     }
@@ -336,6 +408,13 @@ fn round_pack(f: Fmt, sign: bool, m: u128, e: i32, sticky: bool, rm: Rm) -> u64 
     };
     if biased >= f.max_biased() as i64 {
         return f.overflow(sign, rm);
+    }
+    if inexact {
+        raise(if biased == 0 {
+            flag::UNDERFLOW | flag::INEXACT
+        } else {
+            flag::INEXACT
+        });
     }
     f.signed(sign, (biased as u64) << man | (kept as u64 & f.man_mask()))
 }
@@ -352,7 +431,7 @@ fn sub(f: Fmt, x: u64, y: u64, rm: Rm) -> u64 {
 fn add(f: Fmt, x: u64, y: u64, rm: Rm) -> u64 {
     match (unpack(f, x), unpack(f, y)) {
         (Val::Nan, _) | (_, Val::Nan) => f.nan_of(&[x, y]),
-        (Val::Inf(a), Val::Inf(b)) if a != b => f.canonical_nan(),
+        (Val::Inf(a), Val::Inf(b)) if a != b => f.invalid(),
         (Val::Inf(_), _) => x,
         (_, Val::Inf(_)) => y,
         (Val::Fin(a), Val::Fin(b)) => add_exact(f, a, b, rm),
@@ -407,7 +486,7 @@ fn mul(f: Fmt, x: u64, y: u64, rm: Rm) -> u64 {
     let sign = f.is_neg(x) != f.is_neg(y);
     match (unpack(f, x), unpack(f, y)) {
         (Val::Nan, _) | (_, Val::Nan) => f.nan_of(&[x, y]),
-        (Val::Inf(_), Val::Fin(n)) | (Val::Fin(n), Val::Inf(_)) if n.m == 0 => f.canonical_nan(),
+        (Val::Inf(_), Val::Fin(n)) | (Val::Fin(n), Val::Inf(_)) if n.m == 0 => f.invalid(),
         (Val::Inf(_), _) | (_, Val::Inf(_)) => f.inf(sign),
         (Val::Fin(a), Val::Fin(b)) => round_pack(f, sign, a.m * b.m, a.e + b.e, false, rm),
     }
@@ -418,12 +497,15 @@ fn div(f: Fmt, x: u64, y: u64, rm: Rm) -> u64 {
     let sign = f.is_neg(x) != f.is_neg(y);
     match (unpack(f, x), unpack(f, y)) {
         (Val::Nan, _) | (_, Val::Nan) => f.nan_of(&[x, y]),
-        (Val::Inf(_), Val::Inf(_)) => f.canonical_nan(),
+        (Val::Inf(_), Val::Inf(_)) => f.invalid(),
         (Val::Inf(_), _) => f.inf(sign),
         (_, Val::Inf(_)) => f.zero(sign),
         (Val::Fin(a), Val::Fin(b)) => match (a.m == 0, b.m == 0) {
-            (true, true) => f.canonical_nan(),
-            (false, true) => f.inf(sign),
+            (true, true) => f.invalid(),
+            (false, true) => {
+                raise(flag::DIV_BY_ZERO);
+                f.inf(sign)
+            }
             (true, false) => f.zero(sign),
             (false, false) => div_exact(f, sign, a, b, rm),
         },
@@ -445,8 +527,8 @@ fn sqrt(f: Fmt, x: u64, rm: Rm) -> u64 {
         Val::Nan => f.nan_of(&[x]),
         Val::Inf(false) => x,
         Val::Fin(n) if n.m == 0 => x,
-        Val::Inf(true) => f.canonical_nan(),
-        Val::Fin(n) if n.sign => f.canonical_nan(),
+        Val::Inf(true) => f.invalid(),
+        Val::Fin(n) if n.sign => f.invalid(),
         Val::Fin(n) => {
             // Leading bit at 126 or 127 with an even exponent: a root of
             // 63-64 bits; a nonzero remainder is the sticky bit.
@@ -489,7 +571,7 @@ fn fma(f: Fmt, x: u64, y: u64, z: u64, rm: Rm) -> u64 {
     let psign = f.is_neg(x) != f.is_neg(y);
     let product = match (unpack(f, x), unpack(f, y)) {
         (Val::Inf(_), Val::Fin(n)) | (Val::Fin(n), Val::Inf(_)) if n.m == 0 => {
-            return f.canonical_nan();
+            return f.invalid();
         }
         (Val::Fin(a), Val::Fin(b)) => Some(Num {
             sign: psign,
@@ -499,7 +581,7 @@ fn fma(f: Fmt, x: u64, y: u64, z: u64, rm: Rm) -> u64 {
         _ => None,
     };
     match (product, unpack(f, z)) {
-        (None, Val::Inf(zs)) if zs != psign => f.canonical_nan(),
+        (None, Val::Inf(zs)) if zs != psign => f.invalid(),
         (None, _) => f.inf(psign),
         (Some(_), Val::Inf(_)) => z,
         (Some(p), Val::Fin(c)) => add_exact(f, p, c, rm),
@@ -516,6 +598,9 @@ fn round_integral(f: Fmt, x: u64, rm: Rm) -> u64 {
         Val::Fin(n) if n.m == 0 || n.e >= 0 => x,
         Val::Fin(n) => {
             let (kept, half, rest) = split(n.m, -n.e, false);
+            if half || rest {
+                raise(flag::INEXACT);
+            }
             let up = rm.rounds_up(n.sign, kept & 1 == 1, half, rest);
             round_pack(f, n.sign, kept + u128::from(up), 0, false, rm)
         }
@@ -540,6 +625,9 @@ fn from_int(f: Fmt, v: u128, src_bits: u32, signed: bool, rm: Rm) -> u64 {
 fn convert(src: Fmt, dst: Fmt, x: u64, rm: Rm) -> u64 {
     match unpack(src, x) {
         Val::Nan => {
+            if src.is_snan(x) {
+                raise(flag::INVALID);
+            }
             let payload = x & src.man_mask();
             let moved = if dst.man >= src.man {
                 payload << (dst.man - src.man)

@@ -422,3 +422,53 @@ fn unknown_op_codes_give_zero() {
         assert_eq!(helper(op, 0, [1, 2, 3]), 0);
     }
 }
+
+/// The MXCSR status flags one helper call raises (cleared before).
+fn flags_of(op: u32, rm: u32, operands: [u64; 3]) -> u32 {
+    let saved = read_mxcsr();
+    write_mxcsr(saved & !0x3f);
+    helper(op, rm, operands);
+    let raised = read_mxcsr() & 0x3f;
+    write_mxcsr(saved);
+    raised
+}
+
+#[test]
+fn the_slow_path_raises_ieee_flags_in_mxcsr() {
+    use vmtrans_runtime::fpop::flag::*;
+    let d = |k| fp_op::encode(k, 64, 0);
+    let (one, two, three) = (1f64.to_bits(), 2f64.to_bits(), 3f64.to_bits());
+    let (zero, inf, snan) = (
+        0f64.to_bits(),
+        f64::INFINITY.to_bits(),
+        0x7ff0_0000_0000_0001,
+    );
+    const RTZ: u32 = 1;
+    assert_eq!(flags_of(d(fp_op::FDIV), RTZ, [one, three, 0]), INEXACT);
+    assert_eq!(flags_of(d(fp_op::FDIV), RTZ, [one, two, 0]), 0, "exact");
+    assert_eq!(flags_of(d(fp_op::FDIV), RTZ, [one, zero, 0]), DIV_BY_ZERO);
+    assert_eq!(flags_of(d(fp_op::FDIV), RTZ, [zero, zero, 0]), INVALID);
+    assert_eq!(flags_of(d(fp_op::FSUB), RTZ, [inf, inf, 0]), INVALID);
+    assert_eq!(flags_of(d(fp_op::FADD), RTZ, [snan, one, 0]), INVALID);
+    assert_eq!(
+        flags_of(d(fp_op::FSQRT), RTZ, [(-1f64).to_bits(), 0, 0]),
+        INVALID
+    );
+    let max = f64::MAX.to_bits();
+    assert_eq!(
+        flags_of(d(fp_op::FMUL), RTZ, [max, two, 0]),
+        OVERFLOW | INEXACT
+    );
+    let tiny = f64::MIN_POSITIVE.to_bits();
+    assert_eq!(
+        flags_of(d(fp_op::FMUL), RTZ, [tiny, (1.0f64 / 3.0).to_bits(), 0]),
+        UNDERFLOW | INEXACT
+    );
+    assert_eq!(
+        flags_of(d(fp_op::FROUND), RTZ, [2.5f64.to_bits(), 0, 0]),
+        INEXACT
+    );
+    assert_eq!(flags_of(d(fp_op::FROUND), RTZ, [two, 0, 0]), 0);
+    let u64_to_d = fp_op::encode(fp_op::FCVT_FROM_UINT, 64, 64);
+    assert_eq!(flags_of(u64_to_d, RTZ, [u64::MAX, 0, 0]), INEXACT);
+}

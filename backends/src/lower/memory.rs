@@ -59,6 +59,28 @@ impl Lower<'_> {
         }
     }
 
+    /// A guest load Cranelift's alias analysis cannot forward a stored
+    /// value into (an atomic load is a plain `mov` on x86_64): its value
+    /// feeds a dynamically rounded float op, which must not see constants.
+    pub(super) fn opaque_load(&mut self, ty: Type, addr: cl::Value) -> cl::Value {
+        let p = self.host_addr(addr);
+        let int = match ty {
+            Type::F32 => types::I32,
+            Type::F64 => types::I64,
+            Type::I1 => types::I8,
+            Type::I8 | Type::I16 | Type::I32 | Type::I64 => cl_type(ty),
+            // No atomic form for these: the plain load (rare as an operand of
+            // a rounding op, and never a folding hazard seen in guest code).
+            _ => return self.load(ty, addr),
+        };
+        let v = self.b.ins().atomic_load(int, self.guest_flags, p);
+        match ty {
+            Type::F32 | Type::F64 => self.bitcast(ty, v),
+            Type::I1 => self.b.ins().band_imm_s(v, 1),
+            _ => v,
+        }
+    }
+
     pub(super) fn store(&mut self, addr: cl::Value, x: cl::Value) {
         let p = self.host_addr(addr);
         self.b.ins().store(self.guest_flags, x, p, 0);

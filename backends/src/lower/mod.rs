@@ -36,6 +36,7 @@ mod control;
 mod float;
 mod int;
 mod memory;
+mod opaque;
 mod vector;
 mod wide;
 
@@ -210,6 +211,8 @@ pub(crate) struct Lower<'a> {
     has_fma: bool,
     /// The instruction being lowered, for error messages.
     current: Option<Inst>,
+    /// Guest loads Cranelift must not forward (see [`opaque`]).
+    opaque_loads: std::collections::HashSet<Inst>,
 }
 
 /// One accessor per immediate kind: the immediate of that kind, or the
@@ -272,6 +275,7 @@ impl<'a> Lower<'a> {
             imports: HashMap::new(),
             has_fma,
             current: None,
+            opaque_loads: opaque::loads_feeding_dynamic_rounding(f),
         }
     }
 
@@ -427,6 +431,9 @@ impl<'a> Lower<'a> {
             O::FcvtToSint => self.float_to_int(true, at(0), ty, a[0])?,
             O::FcvtToUint => self.float_to_int(false, at(0), ty, a[0])?,
             O::Fconvert => self.fconvert(at(0), ty, self.imm_rm(d)?, a[0])?,
+            O::Load if self.current.is_some_and(|i| self.opaque_loads.contains(&i)) => {
+                self.opaque_load(ty, a[0])
+            }
             O::Load => self.load(ty, a[0]),
             O::Store => {
                 self.store(a[0], a[1]);
