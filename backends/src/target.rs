@@ -100,14 +100,6 @@ fn shared_flags(opts: &CompileOptions, pic: bool) -> Result<settings::Flags, Bac
     b.set("is_pic", if pic { "true" } else { "false" })
         .map_err(isa_err)?;
     b.set("preserve_frame_pointers", "true").map_err(isa_err)?;
-    // Cranelift assumes round-to-nearest when it folds float operations on
-    // constants. Guest float ops in the dynamic rounding mode run natively
-    // under the guest's mode (mirrored in MXCSR); the IR sends ops whose
-    // operands are IR constants to the exact slow path, but store-to-load
-    // forwarding would make constants out of guest memory values inside
-    // Cranelift and let it fold them in the wrong mode. Guest registers
-    // are already forwarded by the IR's own register pass.
-    b.set("enable_alias_analysis", "false").map_err(isa_err)?;
     Ok(settings::Flags::new(b))
 }
 
