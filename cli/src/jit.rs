@@ -35,7 +35,9 @@ use vmtrans_runtime::dispatch::{CodeReader, FetchFault};
 use vmtrans_runtime::{CodeProvider, GuestFn};
 use vmtrans_translator::discover::{discover, discover_with, DiscoverOptions, Discovery, Function};
 use vmtrans_translator::jumptable::IrJumpTableResolver;
-use vmtrans_translator::lift::{lift_function, BlockRange, CodeSource, LiftIssue};
+use vmtrans_translator::lift::{
+    lift_function, lift_function_precise, BlockRange, CodeSource, LiftIssue,
+};
 use vmtrans_translator::loader::GuestImage;
 use vmtrans_translator::{Flow, InsnInfo, Lifter};
 
@@ -104,6 +106,8 @@ pub struct JitProvider {
     code: OnceLock<DiscoveredCode>,
     state: Mutex<JitState>,
     verbose: bool,
+    /// Translate with precise guest faults (the guest handles SIGSEGV).
+    precise: std::sync::atomic::AtomicBool,
 }
 
 /// What discovery found, indexed for entry lookups.
@@ -179,6 +183,7 @@ impl JitProvider {
                 generation: 0,
                 stats: JitStats::default(),
             }),
+            precise: std::sync::atomic::AtomicBool::new(false),
             verbose,
         })
     }
@@ -301,7 +306,13 @@ impl JitProvider {
         plan: &Plan,
         code: &CodeSnapshot,
     ) -> Result<vmtrans_ir::Function, String> {
-        let (mut ir, issues) = lift_function(self.lifter, code, &plan.name, pc, &plan.blocks);
+        let precise = self.precise.load(std::sync::atomic::Ordering::Acquire);
+        let lift = if precise {
+            lift_function_precise
+        } else {
+            lift_function
+        };
+        let (mut ir, issues) = lift(self.lifter, code, &plan.name, pc, &plan.blocks);
         if self.verbose {
             for issue in &issues {
                 let text = match issue {
@@ -370,6 +381,18 @@ impl CodeProvider for JitProvider {
     /// their next use.
     fn invalidate(&self) {
         if let Ok(mut s) = self.state.lock() {
+            s.generation += 1;
+        }
+    }
+
+    /// Translations made so far are not precise: forget them (their code
+    /// stays allocated, as frames may still run in it) and lift every new
+    /// one in precise-fault mode.
+    fn require_precise_faults(&self) {
+        self.precise
+            .store(true, std::sync::atomic::Ordering::Release);
+        if let Ok(mut s) = self.state.lock() {
+            s.compiled.clear();
             s.generation += 1;
         }
     }

@@ -60,6 +60,9 @@ pub struct FunctionBuilder {
     srcloc: Option<u64>,
     /// Entry-value lookups in progress (cycle guard).
     visiting: HashSet<(Block, GuestReg)>,
+    /// With precise faults: the PC register, written before each guest
+    /// memory access.
+    precise_pc: Option<GuestReg>,
 }
 
 impl FunctionBuilder {
@@ -81,6 +84,7 @@ impl FunctionBuilder {
             syncs: Vec::new(),
             srcloc: None,
             visiting: HashSet::new(),
+            precise_pc: None,
         };
         b.current = Some(entry);
         b
@@ -285,11 +289,21 @@ impl FunctionBuilder {
         };
         let inst = self.func.create_inst(op, ty, args.to_vec(), imm, result_ty);
         self.func.set_srcloc(inst, self.srcloc);
-        if op == Opcode::CallHelper {
+        let memory = matches!(
+            op,
+            Opcode::Load | Opcode::Store | Opcode::AtomicRmw | Opcode::AtomicCas
+        );
+        // Precise faults: registers are written back, then the PC (last, so
+        // a write-back of a PC the lifter defined cannot overwrite it).
+        let pc_write = match (memory, self.precise_pc, self.srcloc) {
+            (true, Some(pc_reg), Some(pc)) => Some(self.write_pc_before_access(block, pc_reg, pc)),
+            _ => None,
+        };
+        if op == Opcode::CallHelper || (memory && self.precise_pc.is_some()) {
             let locals = self.snapshot(block);
             self.syncs.push(SyncPoint {
                 block,
-                before: Some(inst),
+                before: Some(pc_write.unwrap_or(inst)),
                 locals,
             });
         }
@@ -301,6 +315,38 @@ impl FunctionBuilder {
             }
         }
         self.func.inst(inst).result
+    }
+
+    /// Makes the function precise about guest faults (see
+    /// [`Function::precise_faults`]): every guest register defined so far is
+    /// written back before each guest memory access, and `pc` (the guest
+    /// PC register) is set to the accessing instruction's address.
+    pub fn set_precise_faults(&mut self, pc: GuestReg) {
+        self.precise_pc = Some(pc);
+        self.func.precise_faults = true;
+    }
+
+    /// Stores the guest PC of the access about to be made (not a register
+    /// definition: the lifted code's own PC updates stay as they are).
+    /// Returns the first instruction it added.
+    fn write_pc_before_access(&mut self, block: Block, pc_reg: GuestReg, pc: u64) -> Inst {
+        let ty = self.func.regs.desc(pc_reg).ty;
+        let c = self.func.create_inst(
+            Opcode::Iconst,
+            ty,
+            vec![],
+            Imm::Int(u128::from(pc)),
+            Some(ty),
+        );
+        self.func.set_srcloc(c, self.srcloc);
+        self.func.append_inst(block, c);
+        let value = self.func.inst(c).result.expect("iconst has a result");
+        let w = self
+            .func
+            .create_inst(Opcode::WriteReg, ty, vec![value], Imm::Reg(pc_reg), None);
+        self.func.set_srcloc(w, self.srcloc);
+        self.func.append_inst(block, w);
+        c
     }
 
     fn ins_value(&mut self, op: Opcode, ty: Type, args: &[Value], imm: Imm) -> Value {
@@ -441,7 +487,7 @@ impl FunctionBuilder {
             Some(h) => insts
                 .iter()
                 .position(|&i| i == h)
-                .expect("helper not in block"),
+                .expect("sync point not in block"),
             None => insts.len(),
         };
         insts.splice(pos..pos, writes);

@@ -333,6 +333,12 @@ pub struct Function {
     pub entry_pc: u64,
     /// The guest register file.
     pub regs: Arc<RegFile>,
+    /// Precise guest faults: the CPU state (every guest register and the
+    /// PC) is exact at each guest memory access, and every access happens,
+    /// so a host fault there can become a guest signal the guest handles
+    /// and returns from. Passes keep the write-backs before memory ops and
+    /// keep unused loads; the backend lets guest memory alias the state.
+    pub precise_faults: bool,
     values: Vec<ValueData>,
     insts: Vec<InstData>,
     /// Guest address each instruction was lifted from, when known.
@@ -349,6 +355,7 @@ impl Function {
             name: name.into(),
             entry_pc,
             regs,
+            precise_faults: false,
             values: Vec::new(),
             insts: Vec::new(),
             srclocs: Vec::new(),

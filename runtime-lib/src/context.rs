@@ -17,7 +17,7 @@ use crate::signals::queue::PendingSet;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use vmtrans_abi::{header, Arch};
 
@@ -98,6 +98,9 @@ pub struct Process {
     pub(crate) live_threads: AtomicUsize,
     pub(crate) rlimits: Mutex<HashMap<i32, (u64, u64)>>,
     reported: Mutex<HashSet<String>>,
+    /// Guest memory faults are precise (the guest handles SIGSEGV/SIGBUS);
+    /// see [`Process::require_precise_faults`].
+    pub(crate) precise_faults: AtomicBool,
 }
 
 impl Process {
@@ -123,7 +126,30 @@ impl Process {
             live_threads: AtomicUsize::new(0),
             rlimits: Mutex::new(HashMap::new()),
             reported: Mutex::new(HashSet::new()),
+            precise_faults: AtomicBool::new(false),
         })
+    }
+
+    /// The guest installed a SIGSEGV or SIGBUS handler: from now on guest
+    /// memory faults must reach it with exact state. The provider switches
+    /// to precise translations and every thread's cache is dropped; the
+    /// calling thread's current function leaves at its system call's end
+    /// (an interrupt request), so it continues in precise code. Functions
+    /// further up the host stack keep their translation until they return.
+    /// Once on, precise faults stay on.
+    pub fn require_precise_faults(&self, caller: &ThreadContext) {
+        if self.precise_faults.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.provider.require_precise_faults();
+        crate::fault::enable_precise_faults();
+        self.code_generation.fetch_add(1, Ordering::AcqRel);
+        caller.state.request_interrupt();
+    }
+
+    /// Whether guest memory faults are precise.
+    pub fn precise_faults(&self) -> bool {
+        self.precise_faults.load(Ordering::Acquire)
     }
 
     /// Drops all translations: the provider's and every thread's cache.

@@ -126,6 +126,11 @@ pub trait CodeProvider: Send + Sync {
     /// Guest code changed (`fence.i`, a code flush, a mapping change of
     /// executable memory): distrust every translation made so far.
     fn invalidate(&self);
+    /// From now on, serve only translations with precise guest faults
+    /// (`Function::precise_faults` in the IR): drop or stop serving the
+    /// others. The runtime calls it once, when the guest starts handling
+    /// SIGSEGV or SIGBUS.
+    fn require_precise_faults(&self);
 }
 
 /// One entry of the AOT artifact's table (`abi::artifact::TABLE_SECTION`):
@@ -142,6 +147,9 @@ pub struct AotEntry {
 /// Code linked ahead of time: a table of `(guest pc, function)` sorted by pc.
 pub struct AotTable {
     entries: Vec<(u64, GuestFn)>,
+    /// Set when precise faults are required: AOT code is not precise, so
+    /// the table stops serving it (the JIT fallback takes over).
+    retired: std::sync::atomic::AtomicBool,
 }
 
 impl AotTable {
@@ -150,7 +158,10 @@ impl AotTable {
     pub fn new(mut entries: Vec<(u64, GuestFn)>) -> AotTable {
         entries.sort_by_key(|&(pc, _)| pc);
         entries.dedup_by_key(|&mut (pc, _)| pc);
-        AotTable { entries }
+        AotTable {
+            entries,
+            retired: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     /// A table from the raw entries of an AOT artifact.
@@ -190,6 +201,9 @@ impl AotTable {
 
 impl CodeProvider for AotTable {
     fn lookup(&self, pc: u64) -> Option<GuestFn> {
+        if self.retired.load(Ordering::Acquire) {
+            return None;
+        }
         self.entries
             .binary_search_by_key(&pc, |&(p, _)| p)
             .ok()
@@ -209,6 +223,12 @@ impl CodeProvider for AotTable {
     /// guest patching its own ELF text (code it generates in memory of its
     /// own goes to the JIT fallback, which does).
     fn invalidate(&self) {}
+
+    /// AOT code keeps guest registers in host registers across memory
+    /// accesses: it is retired, and the chain's JIT translates instead.
+    fn require_precise_faults(&self) {
+        self.retired.store(true, Ordering::Release);
+    }
 }
 
 /// Providers tried in order: lookups ask each; translation asks each in
@@ -246,6 +266,12 @@ impl CodeProvider for ChainProvider {
 
     fn invalidate(&self) {
         self.providers.iter().for_each(|p| p.invalidate());
+    }
+
+    fn require_precise_faults(&self) {
+        self.providers
+            .iter()
+            .for_each(|p| p.require_precise_faults());
     }
 }
 
@@ -373,7 +399,7 @@ fn run_loop(ctx: &ThreadContext, mut pc: u64, mode: Mode) -> u64 {
         };
         // SAFETY: `f` is a translated function (the provider's contract);
         // it gets this thread's state and the guest memory base.
-        let next = unsafe { f(state, mem) };
+        let next = unsafe { crate::fault::call_translated(f, state, mem) };
         match ctx.state.exit_reason() {
             exit::RETURN if mode == Mode::UntilReturn => return next,
             exit::RETURN | exit::JUMP => pc = next,

@@ -9,25 +9,23 @@
 //! runtime bugs: the previous handler is restored and the fault re-raised
 //! (the instruction runs again under it).
 //!
-//! Not yet: delivering such a fault to a guest SIGSEGV/SIGBUS handler. The
-//! handler needs the exact guest PC and every guest register at the
-//! faulting access, but generated code keeps guest registers in host
-//! registers between sync points (the PC printed is the last one stored in
-//! the CPU state). The planned design: while the guest has a SIGSEGV or
-//! SIGBUS handler, code is translated in a precise-fault mode that writes
-//! back modified guest registers and the PC before each guest memory
-//! access; each translated function gets a landing block that returns
-//! [`crate::dispatch::UNWIND_PC`]; this handler then records the fault in
-//! the state header (`EXIT_REASON` = `TRAP_SEGV`, `FAULT_ADDR`) and resumes
-//! the host thread at the landing block of the faulting function (found
-//! from the host PC through the code provider), so the trap reaches the
-//! dispatcher like any other and the guest handler runs on exact state.
+//! Precise faults: once the guest handles SIGSEGV or SIGBUS, code is
+//! translated in precise-fault mode (every guest register and the PC are
+//! stored in the CPU state before each guest memory access; see
+//! `Process::require_precise_faults`). The dispatcher enters translated
+//! code through [`call_translated`], which records the host stack pointer
+//! of that call; a fault at a guest address then records the trap in the
+//! state header (`EXIT_REASON` = `TRAP_SEGV` or `TRAP_BUS`, `FAULT_ADDR`,
+//! `EXIT_PC`) and resumes the host thread as if the translated function had
+//! returned to the dispatcher, abandoning its host frames. The dispatcher
+//! delivers the guest signal on the exact state; a handler that returns
+//! re-executes the faulting instruction.
 
 use crate::context::ThreadContext;
 use crate::signals::queue::SIGINFO_VALUE;
 use crate::signals::{sa, FORWARDED};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Once;
 use vmtrans_abi::header;
 
@@ -38,6 +36,8 @@ static PC_OFFSET: AtomicUsize = AtomicUsize::new(0);
 static OLD_SEGV: AtomicU64 = AtomicU64::new(0);
 static OLD_BUS: AtomicU64 = AtomicU64::new(0);
 static INSTALL: Once = Once::new();
+/// Guest memory faults are delivered precisely (the guest handles them).
+static PRECISE: AtomicBool = AtomicBool::new(false);
 /// Host thread id of the guest thread interrupted when a forwarded signal
 /// lands on a host thread that runs no guest code (0: none).
 static KICK_TID: AtomicI32 = AtomicI32::new(0);
@@ -46,6 +46,9 @@ static KICK_TID: AtomicI32 = AtomicI32::new(0);
 const ALT_STACK_SIZE: usize = 64 << 10;
 
 thread_local! {
+    /// Host stack pointer recorded by the innermost [`call_translated`] of
+    /// this thread (0: none), where a precise fault resumes.
+    static RESUME_SP: Cell<usize> = const { Cell::new(0) };
     /// The CPU state of the guest thread running on this host thread.
     static CURRENT_STATE: Cell<usize> = const { Cell::new(0) };
     /// This thread's alternate signal stack (address, size).
@@ -261,13 +264,132 @@ fn push_hex(buf: &mut [u8], len: &mut usize, v: u64) {
     push(buf, len, &digits[..2 + n]);
 }
 
-extern "C" fn on_fault(sig: i32, info: *mut libc::siginfo_t, _uc: *mut libc::c_void) {
+// The guarded call into translated code (System V: f, state, mem, slot in
+// rdi, rsi, rdx, rcx). It saves the callee-saved registers, stores its stack
+// pointer in `*slot` and calls `f(state, mem)`. A precise fault resumes at
+// `vmtrans_translated_resume` with that stack pointer and the guest PC in
+// rax, which then returns like the call did.
+#[cfg(target_arch = "x86_64")]
+std::arch::global_asm!(
+    ".globl vmtrans_call_guarded",
+    ".type vmtrans_call_guarded,@function",
+    "vmtrans_call_guarded:",
+    "push rbp",
+    "mov rbp, rsp",
+    "push rbx",
+    "push r12",
+    "push r13",
+    "push r14",
+    "push r15",
+    "sub rsp, 8",
+    "mov [rcx], rsp",
+    "mov rax, rdi",
+    "mov rdi, rsi",
+    "mov rsi, rdx",
+    "call rax",
+    ".globl vmtrans_translated_resume",
+    "vmtrans_translated_resume:",
+    "add rsp, 8",
+    "pop r15",
+    "pop r14",
+    "pop r13",
+    "pop r12",
+    "pop rbx",
+    "pop rbp",
+    "ret",
+    ".size vmtrans_call_guarded, . - vmtrans_call_guarded",
+);
+
+extern "C" {
+    fn vmtrans_call_guarded(
+        f: crate::dispatch::GuestFn,
+        state: *mut u8,
+        mem: *mut u8,
+        slot: *mut usize,
+    ) -> u64;
+    fn vmtrans_translated_resume();
+}
+
+/// Runs translated function `f` so that a precise guest fault inside it
+/// (or inside translated code it calls) returns from here with the fault
+/// recorded in the state header.
+///
+/// # Safety
+/// `f` must be a translated function and `state`/`mem` the calling guest
+/// thread's CPU state and guest memory base.
+pub unsafe fn call_translated(f: crate::dispatch::GuestFn, state: *mut u8, mem: *mut u8) -> u64 {
+    let outer = RESUME_SP.with(|r| r.get());
+    let mut slot = 0usize;
+    // The handler reads RESUME_SP; point it at this call's slot for the
+    // duration (the asm fills the slot before entering `f`).
+    let slot_ptr: *mut usize = &mut slot;
+    RESUME_SP.with(|r| r.set(slot_ptr as usize));
+    // SAFETY: per the contract; the trampoline preserves the System V
+    // callee-saved registers and returns `f`'s result.
+    let next = unsafe { vmtrans_call_guarded(f, state, mem, slot_ptr) };
+    RESUME_SP.with(|r| r.set(outer));
+    next
+}
+
+/// A fault at guest address `guest_addr` in translated code with precise
+/// faults on: records the trap in the state header and points the host
+/// context at the resume point of the innermost guarded call. False when
+/// that is impossible (no guest thread, no guarded call, not precise).
+fn resume_precisely(sig: i32, guest_addr: u64, uc: *mut libc::c_void) -> bool {
+    let state = CURRENT_STATE.with(|c| c.get());
+    let slot = RESUME_SP.with(|r| r.get());
+    if state == 0 || slot == 0 || !PRECISE.load(Ordering::Acquire) || uc.is_null() {
+        return false;
+    }
+    // SAFETY: `slot` points at the live slot of the innermost guarded call
+    // on this thread, filled before translated code ran.
+    let sp = unsafe { (slot as *const usize).read() };
+    if sp == 0 {
+        return false;
+    }
+    let header = |field: usize| (state + field) as *mut u64;
+    let reason = if sig == libc::SIGBUS {
+        vmtrans_abi::exit::TRAP_BUS
+    } else {
+        vmtrans_abi::exit::TRAP_SEGV
+    };
+    // SAFETY: the state is this thread's live CPU state; its PC was stored
+    // before the access (precise mode).
+    let pc = unsafe {
+        let pc = ((state + PC_OFFSET.load(Ordering::Acquire)) as *const u64).read();
+        header(header::EXIT_REASON).write(reason);
+        header(header::EXIT_PC).write(pc);
+        header(header::FAULT_ADDR).write(guest_addr);
+        pc
+    };
+    // SAFETY: `uc` is the ucontext the kernel passed to this SA_SIGINFO
+    // handler; returning resumes the thread with the registers set here.
+    unsafe {
+        let uc = &mut *(uc as *mut libc::ucontext_t);
+        let gregs = &mut uc.uc_mcontext.gregs;
+        gregs[libc::REG_RSP as usize] = sp as i64;
+        gregs[libc::REG_RIP as usize] = vmtrans_translated_resume as *const () as usize as i64;
+        gregs[libc::REG_RAX as usize] = pc as i64;
+    }
+    true
+}
+
+/// Turns precise-fault handling on for the process (see the module docs).
+pub fn enable_precise_faults() {
+    PRECISE.store(true, Ordering::Release);
+}
+
+extern "C" fn on_fault(sig: i32, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
     let addr = unsafe { (*info).si_addr() } as usize;
     let base = GUEST_BASE.load(Ordering::Acquire);
     let len = GUEST_LEN.load(Ordering::Acquire);
     if base != 0 && addr >= base && addr - base < len {
-        report_guest_fault(sig, (addr - base) as u64);
+        let guest_addr = (addr - base) as u64;
+        if resume_precisely(sig, guest_addr, uc) {
+            return;
+        }
+        report_guest_fault(sig, guest_addr);
     }
     let old = if sig == libc::SIGSEGV {
         &OLD_SEGV

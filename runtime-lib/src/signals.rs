@@ -58,6 +58,8 @@ pub mod si {
     pub const SEGV_MAPERR: i32 = 1;
     /// SIGSEGV: no permission.
     pub const SEGV_ACCERR: i32 = 2;
+    /// SIGBUS: nonexistent physical address (past the end of a file).
+    pub const BUS_ADRERR: i32 = 2;
     /// SIGILL: illegal opcode.
     pub const ILL_ILLOPC: i32 = 1;
     /// SIGFPE: integer divide by zero.
@@ -349,10 +351,11 @@ pub fn trap(ctx: &ThreadContext, reason: u64, pc: u64) {
             };
             (libc::SIGSEGV, code, addr)
         }
+        exit::TRAP_BUS => (libc::SIGBUS, si::BUS_ADRERR, state.fault_addr()),
         _ => (libc::SIGILL, si::ILL_ILLOPC, fault_pc),
     };
     let name = signal_name(signo);
-    let message = if signo == libc::SIGSEGV {
+    let message = if signo == libc::SIGSEGV || signo == libc::SIGBUS {
         format!("vmtrans: guest {name} at pc {fault_pc:#x} (fault address {addr:#x})")
     } else {
         format!("vmtrans: guest {name} at pc {fault_pc:#x}")

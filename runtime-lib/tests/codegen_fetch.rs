@@ -53,6 +53,9 @@ impl CodeProvider for ByteJit {
     }
 
     fn invalidate(&self) {}
+
+    /// Precise faults need nothing here: its functions make no guest memory access: nothing to change.
+    fn require_precise_faults(&self) {}
 }
 
 /// A process with [`ByteJit`] and two executable pages at [`CODE`] whose

@@ -252,6 +252,9 @@ impl CodeProvider for CountingJit {
         }
     }
     fn invalidate(&self) {}
+
+    /// Precise faults need nothing here: its functions make no guest memory access: nothing to change.
+    fn require_precise_faults(&self) {}
 }
 
 #[test]
@@ -301,4 +304,12 @@ fn aot_table_from_raw_pairs() {
             && table.lookup(0x2000).is_some()
             && table.lookup(0x5).is_none()
     );
+}
+
+#[test]
+fn precise_faults_retire_the_aot_table() {
+    let table = AotTable::new(vec![(0x1000, f_1000 as GuestFn)]);
+    assert!(table.lookup(0x1000).is_some());
+    table.require_precise_faults();
+    assert!(table.lookup(0x1000).is_none(), "AOT code is not precise");
 }

@@ -197,6 +197,33 @@ impl LiftCx<'_> {
         self.b.switch(target, &cases, other);
     }
 
+    /// Ends a system call (the `Syscall` helper has just run, with `pc`
+    /// holding the next instruction's address before it): execution goes on
+    /// in line only when the runtime left the PC there and asks for no stop
+    /// (`poll`). A moved PC (signal handler, `rt_sigreturn`, `execve`)
+    /// leaves to it; a stop request (a signal, or a change of translation
+    /// mode such as precise faults) leaves to the next instruction through
+    /// the dispatcher.
+    pub fn finish_syscall(&mut self, pc: vmtrans_ir::GuestReg) {
+        let next = self.next_pc();
+        let expected = self.const64(next);
+        let now = self.b.use_reg(pc);
+        let moved = self.b.icmp(vmtrans_ir::IntCC::Ne, now, expected);
+        let leave = self.b.create_block();
+        let check = self.b.create_block();
+        let stop = self.b.create_block();
+        let stay = self.b.create_block();
+        self.b.brif(moved, leave, check);
+        self.b.switch_to_block(leave);
+        self.b.exit(now);
+        self.b.switch_to_block(check);
+        let pending = self.b.poll();
+        self.b.brif(pending, stop, stay);
+        self.b.switch_to_block(stop);
+        self.b.exit_to(next);
+        self.b.switch_to_block(stay);
+    }
+
     /// Stops the guest with a trap at this instruction.
     pub fn trap(&mut self, kind: TrapKind) {
         self.b.trap(kind, self.pc);
@@ -217,6 +244,18 @@ pub fn lift_function(
     lift_function_with_tables(lifter, code, name, entry_pc, blocks, &HashMap::new())
 }
 
+/// [`lift_function`] with precise guest faults (see
+/// [`Function::precise_faults`]), for guests that handle `SIGSEGV`/`SIGBUS`.
+pub fn lift_function_precise(
+    lifter: &dyn Lifter,
+    code: &dyn CodeSource,
+    name: &str,
+    entry_pc: u64,
+    blocks: &[BlockRange],
+) -> (Function, Vec<LiftIssue>) {
+    lift(lifter, code, name, entry_pc, blocks, &HashMap::new(), true)
+}
+
 /// [`lift_function`], with the resolved jump tables of the program
 /// (indirect-jump site → targets) so they become in-function `switch`es.
 pub fn lift_function_with_tables(
@@ -227,8 +266,34 @@ pub fn lift_function_with_tables(
     blocks: &[BlockRange],
     jump_tables: &HashMap<u64, Vec<u64>>,
 ) -> (Function, Vec<LiftIssue>) {
+    lift(lifter, code, name, entry_pc, blocks, jump_tables, false)
+}
+
+/// The guest PC register of `arch`, by its name in the register file.
+fn pc_register(lifter: &dyn Lifter, regs: &RegFile) -> vmtrans_ir::GuestReg {
+    let name = match lifter.arch() {
+        Arch::X86_64 => "rip",
+        Arch::Riscv64 | Arch::Aarch64 => "pc",
+    };
+    regs.by_name(name)
+        .unwrap_or_else(|| panic!("the {} register file has no {name}", lifter.arch()))
+}
+
+fn lift(
+    lifter: &dyn Lifter,
+    code: &dyn CodeSource,
+    name: &str,
+    entry_pc: u64,
+    blocks: &[BlockRange],
+    jump_tables: &HashMap<u64, Vec<u64>>,
+    precise_faults: bool,
+) -> (Function, Vec<LiftIssue>) {
     let regs: Arc<RegFile> = lifter.regfile();
+    let pc = pc_register(lifter, &regs);
     let mut b = FunctionBuilder::new(name, entry_pc, regs);
+    if precise_faults {
+        b.set_precise_faults(pc);
+    }
     let mut map = BTreeMap::new();
     for r in blocks {
         let block = b.create_block();

@@ -252,10 +252,17 @@ impl<'a> Lower<'a> {
         let state_region = region(&mut b, STATE_REGION, "cpu state");
         let guest_region = region(&mut b, GUEST_REGION, "guest memory");
         let little = cl::Endianness::Little;
+        // With precise faults a guest access may show the state to a signal
+        // handler: state and guest memory share one alias region, so
+        // Cranelift keeps every state store before the guest access.
         let state_flags = MemFlagsData::new()
             .with_notrap()
             .with_endianness(little)
-            .with_alias_region(Some(state_region));
+            .with_alias_region(Some(if f.precise_faults {
+                guest_region
+            } else {
+                state_region
+            }));
         let guest_flags = MemFlagsData::new()
             .with_endianness(little)
             .with_alias_region(Some(guest_region));

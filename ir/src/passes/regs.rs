@@ -46,6 +46,9 @@ enum Access {
     Write(GuestReg, Value),
     /// A helper call: reads and writes everything.
     Clobber,
+    /// A guest memory access in a function with precise faults: a fault
+    /// there shows the whole state to the guest's signal handler.
+    Observe,
     None,
 }
 
@@ -58,6 +61,11 @@ fn access(f: &Function, inst: Inst) -> Access {
         },
         (Opcode::WriteReg, Imm::Reg(r)) => Access::Write(r, d.args[0]),
         (Opcode::CallHelper, _) => Access::Clobber,
+        (Opcode::Load | Opcode::Store | Opcode::AtomicRmw | Opcode::AtomicCas, _)
+            if f.precise_faults =>
+        {
+            Access::Observe
+        }
         _ => Access::None,
     }
 }
@@ -95,7 +103,7 @@ fn step_known(f: &Function, inst: Inst, known: &mut Known, rewrite: Option<&mut 
             known.iter_mut().for_each(|k| *k = None);
             false
         }
-        Access::None => false,
+        Access::Observe | Access::None => false,
     }
 }
 
@@ -178,7 +186,7 @@ fn step_dead(f: &Function, inst: Inst, dead: &mut Dead) -> bool {
             dead[r.index()] = false;
             false
         }
-        Access::Clobber => {
+        Access::Clobber | Access::Observe => {
             dead.iter_mut().for_each(|d| *d = false);
             false
         }

@@ -154,6 +154,9 @@ pub mod exit {
     pub const TRAP_UNDECODABLE: u64 = 5;
     /// Memory fault at `FAULT_ADDR` (SIGSEGV).
     pub const TRAP_SEGV: u64 = 6;
+    /// Bus error at `FAULT_ADDR`: a file page past the end of its file
+    /// (SIGBUS). Only the runtime's fault handler reports it.
+    pub const TRAP_BUS: u64 = 7;
 }
 
 /// Guest addresses are taken modulo 2^`GUEST_ADDR_BITS`: generated code

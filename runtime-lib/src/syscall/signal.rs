@@ -80,6 +80,12 @@ fn rt_sigaction(ctx: &ThreadContext, sig: i32, act: u64, oldact: u64, size: u64)
             .lock()
             .unwrap_or_else(|e| e.into_inner())[(sig - 1) as usize] = new;
         crate::fault::mirror_disposition(sig, new.handler, new.flags);
+        let catches_faults = matches!(sig, libc::SIGSEGV | libc::SIGBUS)
+            && new.handler != signals::SIG_DFL
+            && new.handler != signals::SIG_IGN;
+        if catches_faults {
+            ctx.process.require_precise_faults(ctx);
+        }
     }
     Ok(0)
 }

@@ -27,6 +27,9 @@ impl CodeProvider for NoCode {
         Err(format!("no code at {pc:#x}"))
     }
     fn invalidate(&self) {}
+
+    /// Precise faults need nothing here: it serves no code.
+    fn require_precise_faults(&self) {}
 }
 
 /// A riscv64 process with `SCRATCH` mapped read-write, and its main thread.

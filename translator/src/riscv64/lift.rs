@@ -326,14 +326,7 @@ fn lift_ecall(cx: &mut LiftCx) {
     let next_v = cx.const64(next);
     cx.b.def_reg(PC, next_v);
     cx.b.call_helper(Helper::Syscall, &[]);
-    let pc = cx.b.use_reg(PC);
-    let moved = cx.b.icmp(IntCC::Ne, pc, next_v);
-    let leave = cx.b.create_block();
-    let stay = cx.b.create_block();
-    cx.b.brif(moved, leave, stay);
-    cx.b.switch_to_block(leave);
-    cx.b.exit(pc);
-    cx.b.switch_to_block(stay);
+    cx.finish_syscall(PC);
 }
 
 // ---- CSRs ----
