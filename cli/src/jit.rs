@@ -33,7 +33,7 @@ use vmtrans_backends::{CompileOptions, Jit, SymbolLookup};
 use vmtrans_ir::passes::{optimize_function, OptLevel, OptOptions};
 use vmtrans_runtime::dispatch::{CodeReader, FetchFault};
 use vmtrans_runtime::{CodeProvider, GuestFn};
-use vmtrans_translator::discover::{discover, discover_with, DiscoverOptions, Discovery, Function};
+use vmtrans_translator::discover::{discover, discover_function, Discovery, Function};
 use vmtrans_translator::jumptable::IrJumpTableResolver;
 use vmtrans_translator::lift::{
     lift_function, lift_function_precise, BlockRange, CodeSource, LiftIssue,
@@ -269,8 +269,8 @@ impl JitProvider {
     /// The image's discovered function for an entry at `pc`: the one with
     /// a block starting there, else the one with an instruction there
     /// (its block split at `pc`: execution resumes mid-block after
-    /// `fence.i`, a signal handler or `longjmp`), else a fresh
-    /// whole-program exploration from `pc`.
+    /// `fence.i`, a signal handler or `longjmp`), else the discovery of
+    /// the function at `pc` alone.
     fn image_plan(&self, pc: u64) -> Option<Plan> {
         let code = self.code();
         let functions = &code.discovery.functions;
@@ -285,18 +285,11 @@ impl JitProvider {
         Some(Plan::image(&f, pc, f.block_ranges()))
     }
 
-    /// Whole-program discovery with `pc` as an extra entry, for image code
-    /// the first discovery did not find.
+    /// Discovery of the function at `pc` alone, for image code the first
+    /// discovery did not find.
     fn explore_image(&self, pc: u64) -> Option<Function> {
         let resolver = IrJumpTableResolver::new(self.lifter);
-        let options = DiscoverOptions {
-            hints: vec![pc],
-            resolver: Some(&resolver),
-        };
-        discover_with(&self.image, self.lifter, &options)
-            .functions
-            .into_iter()
-            .find(|f| f.entry == pc || f.block(pc).is_some())
+        discover_function(&self.image, self.lifter, pc, Some(&resolver))
     }
 
     /// Lifts and optimizes `plan` for an entry at `pc` from `code`.

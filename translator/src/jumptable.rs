@@ -21,7 +21,7 @@ use vmtrans_ir::{
     Block, Function, Imm, InstData, IntCC, Opcode, Terminator, Type, Value, ValueDef,
 };
 
-use crate::discover::{self, IndirectJumpResolver};
+use crate::discover::{self, IndirectJumpResolver, Resolution};
 use crate::lift::lift_function;
 use crate::loader::GuestImage;
 use crate::Lifter;
@@ -47,7 +47,7 @@ impl IndirectJumpResolver for IrJumpTableResolver<'_> {
         image: &GuestImage,
         function: &discover::Function,
         site: u64,
-    ) -> Option<Vec<u64>> {
+    ) -> Option<Resolution> {
         let block = function
             .blocks
             .iter()
@@ -76,10 +76,25 @@ impl IndirectJumpResolver for IrJumpTableResolver<'_> {
         })?;
         let table = TableExpr::find(&f, pc)?;
         let limit = function_limit(image, function);
+        if table.constant_index {
+            // The index is a constant on every path found so far (a dispatch
+            // loop reached only through its own table): take the run of
+            // entries that land on code in the function, and ask again when
+            // the function has grown (its loop then bounds the index).
+            let targets = table.leading_targets(&f, image, limit)?;
+            return Some(Resolution {
+                targets,
+                complete: false,
+            });
+        }
         let count = bound(&f, ir_block, 0)
             .or_else(|| mask_bound(&f, table.address, 0))
             .or_else(|| object_bound(image, &table))?;
-        table.targets(&f, image, count, limit)
+        let targets = table.targets(&f, image, count, limit)?;
+        Some(Resolution {
+            targets,
+            complete: true,
+        })
     }
 }
 
@@ -105,6 +120,8 @@ struct TableExpr {
     table: u64,
     stride: u64,
     width: Type,
+    /// The whole address folded to a constant (`table` is the entry read).
+    constant_index: bool,
 }
 
 impl TableExpr {
@@ -118,7 +135,10 @@ impl TableExpr {
         let inst = defining_inst(f, load)?;
         let width = inst.ty;
         let address = inst.args[0];
-        let table = table_base(f, address)?;
+        let (table, constant_index) = match iconst_value(f, address) {
+            Some(c) => (c as u64, true),
+            None => (table_base(f, address)?, false),
+        };
         Some(TableExpr {
             root,
             load,
@@ -126,7 +146,33 @@ impl TableExpr {
             table,
             stride: u64::from(width.bytes()),
             width,
+            constant_index,
         })
+    }
+
+    /// The targets of the entries from the first up to (not including) the
+    /// first one that does not land inside `limit` on code.
+    fn leading_targets(
+        &self,
+        f: &Function,
+        image: &GuestImage,
+        limit: (u64, u64),
+    ) -> Option<Vec<u64>> {
+        let targets: Vec<u64> = (0..MAX_ENTRIES)
+            .map_while(|i| self.target(f, image, i, limit))
+            .collect();
+        (!targets.is_empty()).then_some(targets)
+    }
+
+    /// Entry `i`'s target, if it lands inside `limit` on code.
+    fn target(&self, f: &Function, image: &GuestImage, i: u64, limit: (u64, u64)) -> Option<u64> {
+        let at = self.table.checked_add(i * self.stride)?;
+        let bytes = image.read(at, self.stride as usize)?;
+        let mut raw = [0u8; 16];
+        raw.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        let entry = u128::from_le_bytes(raw) & self.width.mask();
+        let target = evaluate(f, self.root, self.load, entry, 0)? as u64;
+        (target >= limit.0 && target < limit.1 && image.is_code(target)).then_some(target)
     }
 
     /// Reads `count` entries and evaluates each target; every target must
@@ -139,15 +185,7 @@ impl TableExpr {
         limit: (u64, u64),
     ) -> Option<Vec<u64>> {
         (0..count.min(MAX_ENTRIES))
-            .map(|i| {
-                let at = self.table.checked_add(i * self.stride)?;
-                let bytes = image.read(at, self.stride as usize)?;
-                let mut raw = [0u8; 16];
-                raw.get_mut(..bytes.len())?.copy_from_slice(bytes);
-                let entry = u128::from_le_bytes(raw) & self.width.mask();
-                let target = evaluate(f, self.root, self.load, entry, 0)? as u64;
-                (target >= limit.0 && target < limit.1 && image.is_code(target)).then_some(target)
-            })
+            .map(|i| self.target(f, image, i, limit))
             .collect::<Option<Vec<u64>>>()
             .filter(|t| !t.is_empty())
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use vmtrans_translator::discover::{
     discover, discover_with, Block, DiscoverOptions, Discovery, FailureReason, Function,
-    IndirectJumpResolver, IndirectKind,
+    IndirectJumpResolver, IndirectKind, Resolution,
 };
 use vmtrans_translator::lift::{regfile_for, LiftCx, LiftError};
 use vmtrans_translator::loader::{FdeRange, GuestImage, Symbol, SymbolKind};
@@ -500,12 +500,15 @@ struct Table {
 }
 
 impl IndirectJumpResolver for Table {
-    fn resolve(&self, _: &GuestImage, function: &Function, site: u64) -> Option<Vec<u64>> {
+    fn resolve(&self, _: &GuestImage, function: &Function, site: u64) -> Option<Resolution> {
         assert!(
             function.insn(site).is_some(),
             "the site's function is given"
         );
-        (site == self.site).then(|| self.targets.clone())
+        (site == self.site).then(|| Resolution {
+            targets: self.targets.clone(),
+            complete: true,
+        })
     }
 }
 

@@ -29,12 +29,24 @@ use crate::lift::BlockRange;
 use crate::loader::{GuestImage, Section};
 use crate::{DecodeError, Flow, InsnInfo, Lifter};
 
+/// What a resolver found out about one indirect jump.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    /// Targets, each inside the function.
+    pub targets: Vec<u64>,
+    /// False when the targets are only those reachable so far: the index was
+    /// a constant on every path discovered yet (a table dispatch loop whose
+    /// other entries are only reached through the table itself). Discovery
+    /// asks again once the function has grown.
+    pub complete: bool,
+}
+
 /// Resolves the targets of an indirect jump (a jump table), given the function
 /// that contains it as discovered so far. Implemented per guest ISA.
 pub trait IndirectJumpResolver: Sync {
-    /// The possible targets of the indirect jump at `site` in `function`, or
-    /// `None` when the pattern is not recognised. Must be deterministic.
-    fn resolve(&self, image: &GuestImage, function: &Function, site: u64) -> Option<Vec<u64>>;
+    /// The targets of the indirect jump at `site` in `function`, or `None`
+    /// when the pattern is not recognised. Must be deterministic.
+    fn resolve(&self, image: &GuestImage, function: &Function, site: u64) -> Option<Resolution>;
 }
 
 /// Knobs for [`discover_with`].
@@ -290,19 +302,71 @@ pub fn discover_with(
     let seeds = seeds(image, options);
     let mut program = explore::Program::new(image, lifter);
     program.explore(seeds.keys().copied());
+    let (functions, resolved) = build_and_resolve(image, &mut program, &seeds, options.resolver);
+    assemble(image, &program, functions, &resolved)
+}
+
+/// Discovers only the function entered at `entry` and the code reachable
+/// from it (callees included), not the whole program: for code that
+/// whole-program discovery did not find, at a fraction of its cost.
+pub fn discover_function(
+    image: &GuestImage,
+    lifter: &dyn Lifter,
+    entry: u64,
+    resolver: Option<&dyn IndirectJumpResolver>,
+) -> Option<Function> {
+    let mut seeds = BTreeMap::new();
+    seeds.insert(
+        entry,
+        Sources {
+            hint: true,
+            ..Sources::default()
+        },
+    );
+    let mut program = explore::Program::new(image, lifter);
+    program.explore([entry]);
+    let (functions, _) = build_and_resolve(image, &mut program, &seeds, resolver);
+    functions
+        .into_iter()
+        .find(|f| f.entry == entry || f.block(entry).is_some())
+}
+
+/// Builds the functions of `seeds` (and of every call target) from
+/// `program`, resolving jump tables until nothing new is found; returns
+/// them with the resolved tables.
+fn build_and_resolve(
+    image: &GuestImage,
+    program: &mut explore::Program<'_>,
+    seeds: &BTreeMap<u64, Sources>,
+    resolver: Option<&dyn IndirectJumpResolver>,
+) -> (Vec<Function>, BTreeMap<u64, Vec<u64>>) {
     let mut resolved: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    // Partially resolved sites, with the owner's block count when asked.
+    let mut partial: BTreeMap<u64, usize> = BTreeMap::new();
     loop {
-        let entries = function_entries(&seeds, &program);
-        let functions = cfg::build_all(image, &program, &entries, &resolved);
-        let new = match options.resolver {
-            Some(r) => resolve_jumps(image, r, &functions, &resolved),
+        let entries = function_entries(seeds, program);
+        let functions = cfg::build_all(image, program, &entries, &resolved);
+        let new = match resolver {
+            Some(r) => resolve_jumps(image, r, &functions, &resolved, &partial),
             None => BTreeMap::new(),
         };
-        if new.is_empty() {
-            return assemble(image, &program, functions, &resolved);
+        let grown: Vec<(u64, Vec<u64>)> = new
+            .into_iter()
+            .filter_map(|(site, (res, blocks))| {
+                if res.complete {
+                    partial.remove(&site);
+                } else {
+                    partial.insert(site, blocks);
+                }
+                let known = resolved.get(&site);
+                (known != Some(&res.targets)).then_some((site, res.targets))
+            })
+            .collect();
+        if grown.is_empty() {
+            return (functions, resolved);
         }
-        program.explore(new.values().flatten().copied());
-        resolved.extend(new);
+        program.explore(grown.iter().flat_map(|(_, t)| t.iter().copied()));
+        resolved.extend(grown);
     }
 }
 
@@ -345,19 +409,25 @@ fn function_entries(
     entries
 }
 
-/// Asks the resolver about every indirect jump not resolved yet; returns the
-/// newly resolved sites. A site shared by several functions is asked about
-/// with the first (lowest entry) that contains it.
+/// Asks the resolver about every indirect jump not resolved yet, and again
+/// about partially resolved ones whose function has grown since; returns
+/// the answers with the owner's block count. A site shared by several
+/// functions is asked about with the first (lowest entry) that contains it.
 fn resolve_jumps(
     image: &GuestImage,
     resolver: &dyn IndirectJumpResolver,
     functions: &[Function],
     resolved: &BTreeMap<u64, Vec<u64>>,
-) -> BTreeMap<u64, Vec<u64>> {
+    partial: &BTreeMap<u64, usize>,
+) -> BTreeMap<u64, (Resolution, usize)> {
     let mut owner: BTreeMap<u64, &Function> = BTreeMap::new();
     for f in functions {
         for insn in f.insns.iter().filter(|i| i.flow == Flow::IndirectJump) {
-            if !resolved.contains_key(&insn.addr) {
+            let ask = match partial.get(&insn.addr) {
+                Some(&blocks) => f.blocks.len() > blocks,
+                None => !resolved.contains_key(&insn.addr),
+            };
+            if ask {
                 owner.entry(insn.addr).or_insert(f);
             }
         }
@@ -365,10 +435,10 @@ fn resolve_jumps(
     owner
         .into_par_iter()
         .filter_map(|(site, f)| {
-            let mut targets = resolver.resolve(image, f, site)?;
-            targets.sort_unstable();
-            targets.dedup();
-            Some((site, targets))
+            let mut res = resolver.resolve(image, f, site)?;
+            res.targets.sort_unstable();
+            res.targets.dedup();
+            Some((site, (res, f.blocks.len())))
         })
         .collect()
 }
