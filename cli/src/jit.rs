@@ -36,7 +36,7 @@ use vmtrans_runtime::{CodeProvider, GuestFn};
 use vmtrans_translator::discover::{discover, discover_function, Discovery, Function};
 use vmtrans_translator::jumptable::IrJumpTableResolver;
 use vmtrans_translator::lift::{
-    lift_function, lift_function_precise, BlockRange, CodeSource, LiftIssue,
+    lift_function_precise, lift_function_with_tables, BlockRange, CodeSource, LiftIssue,
 };
 use vmtrans_translator::loader::GuestImage;
 use vmtrans_translator::{Flow, InsnInfo, Lifter};
@@ -115,6 +115,8 @@ struct DiscoveredCode {
     discovery: Discovery,
     /// Guest block start → index of the discovered function that has it.
     block_owner: HashMap<u64, usize>,
+    /// Resolved jump tables: indirect-jump site → targets.
+    jump_tables: HashMap<u64, Vec<u64>>,
 }
 
 impl DiscoveredCode {
@@ -137,6 +139,7 @@ impl DiscoveredCode {
             );
         }
         DiscoveredCode {
+            jump_tables: discovery.jump_tables(),
             discovery,
             block_owner,
         }
@@ -303,9 +306,13 @@ impl JitProvider {
         let lift = if precise {
             lift_function_precise
         } else {
-            lift_function
+            lift_function_with_tables
         };
-        let (mut ir, issues) = lift(self.lifter, code, &plan.name, pc, &plan.blocks);
+        // Tables of the image, when it was discovered (code generated at
+        // run time never needs them; don't discover for it).
+        let no_tables = HashMap::new();
+        let tables = self.code.get().map_or(&no_tables, |c| &c.jump_tables);
+        let (mut ir, issues) = lift(self.lifter, code, &plan.name, pc, &plan.blocks, tables);
         if self.verbose {
             for issue in &issues {
                 let text = match issue {

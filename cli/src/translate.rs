@@ -11,7 +11,7 @@ use vmtrans_backends::{compile_object, CompileOptions};
 use vmtrans_ir::passes::{optimize_module, OptLevel, OptOptions};
 use vmtrans_ir::Module;
 use vmtrans_translator::discover::discover;
-use vmtrans_translator::lift::lift_function;
+use vmtrans_translator::lift::lift_function_with_tables;
 use vmtrans_translator::lifter_for;
 use vmtrans_translator::loader::GuestImage;
 
@@ -44,16 +44,18 @@ pub fn run(args: &TranslateArgs) -> Result<()> {
     let discover_time = t.elapsed();
 
     let t = Instant::now();
+    let tables = discovery.jump_tables();
     let functions: Vec<_> = discovery
         .functions
         .par_iter()
         .map(|f| {
-            lift_function(
+            lift_function_with_tables(
                 lifter,
                 &image,
                 &f.display_name(),
                 f.entry,
                 &f.block_ranges(),
+                &tables,
             )
             .0
         })

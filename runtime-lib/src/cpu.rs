@@ -30,6 +30,8 @@ pub fn required_reg(arch: Arch, name: &str) -> usize {
 pub struct CpuState {
     ptr: NonNull<u8>,
     arch: Arch,
+    /// `state_size(arch)`, kept: every accessor checks bounds against it.
+    size: usize,
 }
 
 // SAFETY: the buffer is owned by this value; moving it to another thread
@@ -46,7 +48,11 @@ impl CpuState {
         // SAFETY: the layout has a non-zero size (the header alone is 64 bytes).
         let raw = unsafe { std::alloc::alloc_zeroed(layout(arch)) };
         let ptr = NonNull::new(raw).unwrap_or_else(|| std::alloc::handle_alloc_error(layout(arch)));
-        CpuState { ptr, arch }
+        CpuState {
+            ptr,
+            arch,
+            size: state_size(arch),
+        }
     }
 
     /// The guest architecture.
@@ -61,7 +67,7 @@ impl CpuState {
 
     /// Size of the state in bytes.
     pub fn size(&self) -> usize {
-        state_size(self.arch)
+        self.size
     }
 
     fn field<T: Copy>(&self, offset: usize) -> *mut T {

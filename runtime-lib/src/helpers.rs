@@ -135,18 +135,23 @@ const MXCSR_RC: u32 = 0x6000;
 /// `state` must be the CPU state of a live thread context on this thread.
 #[no_mangle]
 pub unsafe extern "C" fn vmtrans_rt_fp_sync_flags(state: *mut u8) {
-    // SAFETY: per the contract.
-    let ctx = unsafe { ThreadContext::from_state(state) };
     #[cfg(target_arch = "x86_64")]
     {
         let mxcsr = read_mxcsr();
+        if mxcsr & MXCSR_FLAGS == 0 {
+            // Nothing accrued since the last sync: the common case in code
+            // that saves and restores the flags around a call.
+            return;
+        }
+        // SAFETY: per the contract.
+        let ctx = unsafe { ThreadContext::from_state(state) };
         ctx.process
             .ops
             .accrue_fp_flags(&ctx.state, mxcsr & MXCSR_FLAGS);
         write_mxcsr(mxcsr & !MXCSR_FLAGS);
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = ctx;
+    let _ = state;
 }
 
 /// MXCSR rounding-control value for RISC-V rounding mode `rm`: RNE→00,

@@ -252,8 +252,9 @@ pub fn lift_function_precise(
     name: &str,
     entry_pc: u64,
     blocks: &[BlockRange],
+    jump_tables: &HashMap<u64, Vec<u64>>,
 ) -> (Function, Vec<LiftIssue>) {
-    lift(lifter, code, name, entry_pc, blocks, &HashMap::new(), true)
+    lift(lifter, code, name, entry_pc, blocks, jump_tables, true)
 }
 
 /// [`lift_function`], with the resolved jump tables of the program
