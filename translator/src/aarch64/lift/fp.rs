@@ -1,0 +1,296 @@
+//! Scalar floating point: arithmetic, fused multiply-add, compares (into
+//! NZCV), conditional select/compare, conversions to and from integers
+//! and between precisions, rounding to integral, moves and immediates.
+//!
+//! Arithmetic rounds in FPCR's mode (the IR's dynamic mode, which the
+//! runtime mirrors in the host); exception flags accrue in the host and
+//! reach FPSR through the `fp_sync_flags` helper when FPSR is read.
+//! Half precision is not lifted (not advertised: no FPHP).
+
+use vmtrans_ir::{FloatCC, RoundingMode, Type, Value};
+
+use super::simd::{low, set_low, vfp_expand32, vfp_expand64, vreg};
+use super::{bit, bits, cond, gp, not1, set_gp, unsupported, LiftCx, Lifted};
+use crate::aarch64::regs::{C, N, V, Z};
+
+/// Lifts the scalar floating-point group.
+pub(super) fn lift(w: u32, cx: &mut LiftCx) -> Lifted {
+    if bit(w, 24) {
+        return three_source(w, cx);
+    }
+    if !bit(w, 21) {
+        return fixed_point(w, cx);
+    }
+    match w {
+        _ if bits(w, 15, 10) == 0 => int_conversion(w, cx),
+        _ if bits(w, 14, 10) == 0b10000 => one_source(w, cx),
+        _ if bits(w, 13, 10) == 0b1000 => compare(w, cx),
+        _ if bits(w, 12, 10) == 0b100 => immediate(w, cx),
+        _ if bits(w, 11, 10) == 0b01 => conditional_compare(w, cx),
+        _ if bits(w, 11, 10) == 0b10 => two_source(w, cx),
+        _ => conditional_select(w, cx),
+    }
+}
+
+/// The float type of `ftype` (00 single, 01 double; half is not lifted).
+fn fty(w: u32, cx: &LiftCx) -> Result<Type, crate::LiftError> {
+    match bits(w, 23, 22) {
+        0 => Ok(Type::F32),
+        1 => Ok(Type::F64),
+        _ => Err(unsupported(cx, w, "half precision is not lifted")),
+    }
+}
+
+fn three_source(w: u32, cx: &mut LiftCx) -> Lifted {
+    let ty = fty(w, cx)?;
+    let a = low(cx, bits(w, 9, 5), ty);
+    let b = low(cx, bits(w, 20, 16), ty);
+    let acc = low(cx, bits(w, 14, 10), ty);
+    // fmadd: acc + a*b; fmsub: acc - a*b; fnmadd: -acc - a*b; fnmsub: -acc + a*b.
+    let (neg_product, neg_acc) = match (bit(w, 21), bit(w, 15)) {
+        (false, false) => (false, false),
+        (false, true) => (true, false),
+        (true, false) => (true, true),
+        (true, true) => (false, true),
+    };
+    let a = if neg_product { cx.b.fneg(a) } else { a };
+    let acc = if neg_acc { cx.b.fneg(acc) } else { acc };
+    let r = cx.b.fma(RoundingMode::Dyn, a, b, acc);
+    set_low(cx, bits(w, 4, 0), r);
+    Ok(())
+}
+
+fn two_source(w: u32, cx: &mut LiftCx) -> Lifted {
+    let ty = fty(w, cx)?;
+    let a = low(cx, bits(w, 9, 5), ty);
+    let b = low(cx, bits(w, 20, 16), ty);
+    let rm = RoundingMode::Dyn;
+    let r = match bits(w, 15, 12) {
+        0b0000 => cx.b.fmul(rm, a, b),
+        0b0001 => cx.b.fdiv(rm, a, b),
+        0b0010 => cx.b.fadd(rm, a, b),
+        0b0011 => cx.b.fsub(rm, a, b),
+        0b0100 => cx.b.fmax(a, b),
+        0b0101 => cx.b.fmin(a, b),
+        0b0110 => cx.b.fmaxnum(a, b),
+        0b0111 => cx.b.fminnum(a, b),
+        0b1000 => {
+            let p = cx.b.fmul(rm, a, b);
+            cx.b.fneg(p)
+        }
+        _ => return Err(unsupported(cx, w, "unallocated FP two-source op")),
+    };
+    set_low(cx, bits(w, 4, 0), r);
+    Ok(())
+}
+
+fn one_source(w: u32, cx: &mut LiftCx) -> Lifted {
+    let ty = fty(w, cx)?;
+    let a = low(cx, bits(w, 9, 5), ty);
+    let rd = bits(w, 4, 0);
+    let r = match bits(w, 20, 15) {
+        0b000000 => a,
+        0b000001 => cx.b.fabs(a),
+        0b000010 => cx.b.fneg(a),
+        0b000011 => cx.b.fsqrt(RoundingMode::Dyn, a),
+        0b000100 if ty == Type::F64 => cx.b.fconvert(Type::F32, RoundingMode::Dyn, a),
+        0b000101 if ty == Type::F32 => cx.b.fconvert(Type::F64, RoundingMode::Dyn, a),
+        0b001000 => cx.b.fround(RoundingMode::Rne, a),
+        0b001001 => cx.b.fround(RoundingMode::Rup, a),
+        0b001010 => cx.b.fround(RoundingMode::Rdn, a),
+        0b001011 => cx.b.fround(RoundingMode::Rtz, a),
+        0b001100 => cx.b.fround(RoundingMode::Rmm, a),
+        0b001110 | 0b001111 => cx.b.fround(RoundingMode::Dyn, a),
+        _ => return Err(unsupported(cx, w, "FP one-source op not lifted")),
+    };
+    set_low(cx, rd, r);
+    Ok(())
+}
+
+/// Sets NZCV from comparing `a` with `b`: unordered 0011, equal 0110,
+/// less 1000, greater 0010.
+fn set_fcmp_flags(cx: &mut LiftCx, a: Value, b: Value) {
+    let lt = cx.b.fcmp(FloatCC::Lt, a, b);
+    let eq = cx.b.fcmp(FloatCC::Eq, a, b);
+    let uno = cx.b.fcmp(FloatCC::Uno, a, b);
+    let c = not1(cx, lt);
+    cx.b.def_reg(N, lt);
+    cx.b.def_reg(Z, eq);
+    cx.b.def_reg(C, c);
+    cx.b.def_reg(V, uno);
+}
+
+fn compare(w: u32, cx: &mut LiftCx) -> Lifted {
+    let ty = fty(w, cx)?;
+    if bits(w, 2, 0) != 0 || bits(w, 15, 14) != 0 {
+        return Err(unsupported(cx, w, "reserved FP compare"));
+    }
+    let a = low(cx, bits(w, 9, 5), ty);
+    let b = if bit(w, 3) {
+        cx.b.fconst(ty, 0)
+    } else {
+        low(cx, bits(w, 20, 16), ty)
+    };
+    set_fcmp_flags(cx, a, b);
+    Ok(())
+}
+
+fn conditional_compare(w: u32, cx: &mut LiftCx) -> Lifted {
+    let ty = fty(w, cx)?;
+    let holds = cond(cx, bits(w, 15, 12));
+    let a = low(cx, bits(w, 9, 5), ty);
+    let b = low(cx, bits(w, 20, 16), ty);
+    set_fcmp_flags(cx, a, b);
+    let nzcv = bits(w, 3, 0);
+    for (i, reg) in [V, C, Z, N].into_iter().enumerate() {
+        let computed = cx.b.use_reg(reg);
+        let fixed = super::flag_const(cx, nzcv >> i & 1 != 0);
+        let f = cx.b.select(holds, computed, fixed);
+        cx.b.def_reg(reg, f);
+    }
+    Ok(())
+}
+
+fn conditional_select(w: u32, cx: &mut LiftCx) -> Lifted {
+    let ty = fty(w, cx)?;
+    let holds = cond(cx, bits(w, 15, 12));
+    let ity = ty.as_int();
+    let a = low(cx, bits(w, 9, 5), ity);
+    let b = low(cx, bits(w, 20, 16), ity);
+    let r = cx.b.select(holds, a, b);
+    set_low(cx, bits(w, 4, 0), r);
+    Ok(())
+}
+
+fn immediate(w: u32, cx: &mut LiftCx) -> Lifted {
+    let ty = fty(w, cx)?;
+    if bits(w, 9, 5) != 0 {
+        return Err(unsupported(cx, w, "reserved FP immediate"));
+    }
+    let imm8 = bits(w, 20, 13);
+    let v = if ty == Type::F32 {
+        cx.b.iconst(Type::I32, i128::from(vfp_expand32(imm8)))
+    } else {
+        cx.b.iconst(Type::I64, i128::from(vfp_expand64(imm8)))
+    };
+    set_low(cx, bits(w, 4, 0), v);
+    Ok(())
+}
+
+/// Float to integer with rounding `rm`: saturating, NaN gives 0.
+fn float_to_int(cx: &mut LiftCx, a: Value, rm: RoundingMode, to: Type, signed: bool) -> Value {
+    let rounded = if rm == RoundingMode::Rtz {
+        a
+    } else {
+        cx.b.fround(rm, a)
+    };
+    if signed {
+        cx.b.fcvt_to_sint(to, rounded)
+    } else {
+        cx.b.fcvt_to_uint(to, rounded)
+    }
+}
+
+fn int_conversion(w: u32, cx: &mut LiftCx) -> Lifted {
+    let sf = bit(w, 31);
+    let ity = if sf { Type::I64 } else { Type::I32 };
+    let (rn, rd) = (bits(w, 9, 5), bits(w, 4, 0));
+    let (rmode, opcode) = (bits(w, 20, 19), bits(w, 18, 16));
+    // FMOV between general and the top half of a vector register.
+    if bits(w, 23, 22) == 2 {
+        return match (sf, rmode, opcode) {
+            (true, 1, 0b110) => {
+                let vr = vreg(cx, rn);
+                let x = cx.b.vextract(Type::I64, 1, vr);
+                set_gp(cx, rd, x);
+                Ok(())
+            }
+            (true, 1, 0b111) => {
+                let g = gp(cx, rn, true);
+                let vr = vreg(cx, rd);
+                let r = cx.b.vinsert(Type::I64, 1, vr, g);
+                super::simd::set_vreg(cx, rd, r);
+                Ok(())
+            }
+            _ => Err(unsupported(cx, w, "half precision is not lifted")),
+        };
+    }
+    let ty = fty(w, cx)?;
+    match (rmode, opcode) {
+        (0, 0b110) | (0, 0b111) if ty.bits() != ity.bits() => {
+            Err(unsupported(cx, w, "reserved FMOV size"))
+        }
+        (0, 0b110) => {
+            let x = low(cx, rn, ity);
+            set_gp(cx, rd, x);
+            Ok(())
+        }
+        (0, 0b111) => {
+            let g = gp(cx, rn, sf);
+            set_low(cx, rd, g);
+            Ok(())
+        }
+        (0, 0b010) | (0, 0b011) => {
+            let g = gp(cx, rn, sf);
+            let r = if opcode == 0b010 {
+                cx.b.fcvt_from_sint(ty, RoundingMode::Dyn, g)
+            } else {
+                cx.b.fcvt_from_uint(ty, RoundingMode::Dyn, g)
+            };
+            set_low(cx, rd, r);
+            Ok(())
+        }
+        (_, 0b000 | 0b001) | (0, 0b100 | 0b101) => {
+            let rm = match (rmode, opcode >> 2) {
+                (0, 0) => RoundingMode::Rne,
+                (0, _) => RoundingMode::Rmm,
+                (1, _) => RoundingMode::Rup,
+                (2, _) => RoundingMode::Rdn,
+                _ => RoundingMode::Rtz,
+            };
+            let a = low(cx, rn, ty);
+            let r = float_to_int(cx, a, rm, ity, opcode & 1 == 0);
+            set_gp(cx, rd, r);
+            Ok(())
+        }
+        _ => Err(unsupported(cx, w, "FP/integer conversion not lifted")),
+    }
+}
+
+/// SCVTF/UCVTF/FCVTZS/FCVTZU with a fixed-point scale.
+fn fixed_point(w: u32, cx: &mut LiftCx) -> Lifted {
+    let sf = bit(w, 31);
+    let ity = if sf { Type::I64 } else { Type::I32 };
+    let ty = fty(w, cx)?;
+    let scale = 64 - bits(w, 15, 10);
+    if !sf && scale > 32 {
+        return Err(unsupported(cx, w, "reserved fixed-point scale"));
+    }
+    let (rn, rd) = (bits(w, 9, 5), bits(w, 4, 0));
+    let factor = if ty == Type::F32 {
+        cx.b.fconst(ty, u64::from((2f32).powi(scale as i32).to_bits()))
+    } else {
+        cx.b.fconst(ty, (2f64).powi(scale as i32).to_bits())
+    };
+    match (bits(w, 20, 19), bits(w, 18, 16)) {
+        (0, 0b010 | 0b011) => {
+            let g = gp(cx, rn, sf);
+            let f = if bits(w, 18, 16) == 0b010 {
+                cx.b.fcvt_from_sint(ty, RoundingMode::Dyn, g)
+            } else {
+                cx.b.fcvt_from_uint(ty, RoundingMode::Dyn, g)
+            };
+            let r = cx.b.fdiv(RoundingMode::Dyn, f, factor);
+            set_low(cx, rd, r);
+            Ok(())
+        }
+        (3, 0b000 | 0b001) => {
+            let a = low(cx, rn, ty);
+            let m = cx.b.fmul(RoundingMode::Dyn, a, factor);
+            let r = float_to_int(cx, m, RoundingMode::Rtz, ity, bits(w, 18, 16) == 0);
+            set_gp(cx, rd, r);
+            Ok(())
+        }
+        _ => Err(unsupported(cx, w, "fixed-point conversion not lifted")),
+    }
+}
