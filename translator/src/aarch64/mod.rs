@@ -51,6 +51,14 @@ impl Lifter for Aarch64Lifter {
             bytes: code.to_vec(),
             reason: e.to_string(),
         })?;
+        if insn.sve() {
+            return Err(LiftError {
+                arch: "aarch64",
+                addr: cx.pc(),
+                bytes: code.to_vec(),
+                reason: "SVE is not lifted (HWCAP does not advertise it)".into(),
+            });
+        }
         lift::lift_insn(insn.raw, cx)
     }
 }
