@@ -6,12 +6,84 @@
 //! runtime mirrors in the host); exception flags accrue in the host and
 //! reach FPSR through the `fp_sync_flags` helper when FPSR is read.
 //! Half precision is not lifted (not advertised: no FPHP).
+//!
+//! NaN results follow the architecture, not the host: the first signalling
+//! NaN operand quieted, else the first quiet NaN operand, else the default
+//! NaN (positive, quiet, zero payload); always the default NaN when
+//! FPCR.DN is set ([`arm_nan`]). FPCR.FZ (flush to zero) is not modelled.
 
 use vmtrans_ir::{FloatCC, RoundingMode, Type, Value};
 
 use super::simd::{low, set_low, vfp_expand32, vfp_expand64, vreg};
-use super::{bit, bits, cond, gp, not1, set_gp, unsupported, LiftCx, Lifted};
-use crate::aarch64::regs::{C, N, V, Z};
+use super::{bit, bits, cond, gp, k, not1, set_gp, unsupported, LiftCx, Lifted};
+use crate::aarch64::regs::{C, FPCR, N, V, Z};
+use vmtrans_ir::IntCC;
+
+/// The quiet bit of a NaN of type `ty`.
+fn quiet_bit(ty: Type) -> u64 {
+    if ty == Type::F32 {
+        1 << 22
+    } else {
+        1 << 51
+    }
+}
+
+/// The default NaN bits of type `ty`.
+fn default_nan(ty: Type) -> u64 {
+    if ty == Type::F32 {
+        0x7fc0_0000
+    } else {
+        0x7ff8_0000_0000_0000
+    }
+}
+
+/// Whether `x` is a signalling NaN.
+fn is_snan(cx: &mut LiftCx, x: Value) -> Value {
+    let ty = cx.b.func().value_type(x);
+    let ity = ty.as_int();
+    let nan = cx.b.fcmp(FloatCC::Uno, x, x);
+    let bits_ = cx.b.bitcast(ity, x);
+    let q = k(cx, ity, quiet_bit(ty));
+    let qb = cx.b.band(bits_, q);
+    let zero = k(cx, ity, 0);
+    let signalling = cx.b.icmp(IntCC::Eq, qb, zero);
+    cx.b.band(nan, signalling)
+}
+
+/// The NaN the architecture returns for operands `ops` (priority order).
+fn arm_nan(cx: &mut LiftCx, ops: &[Value]) -> Value {
+    let ty = cx.b.func().value_type(ops[0]);
+    let ity = ty.as_int();
+    let default = k(cx, ity, default_nan(ty));
+    let q = k(cx, ity, quiet_bit(ty));
+    let mut acc = default;
+    let mut snans = Vec::new();
+    for &x in ops.iter().rev() {
+        let nan = cx.b.fcmp(FloatCC::Uno, x, x);
+        let bits_ = cx.b.bitcast(ity, x);
+        let quieted = cx.b.bor(bits_, q);
+        acc = cx.b.select(nan, quieted, acc);
+        let s = is_snan(cx, x);
+        snans.push((s, quieted));
+    }
+    for (s, quieted) in snans {
+        acc = cx.b.select(s, quieted, acc);
+    }
+    let fpcr = cx.b.use_reg(FPCR);
+    let dn_bit = k(cx, Type::I32, 1 << 25);
+    let dn = cx.b.band(fpcr, dn_bit);
+    let zero = k(cx, Type::I32, 0);
+    let dn = cx.b.icmp(IntCC::Ne, dn, zero);
+    acc = cx.b.select(dn, default, acc);
+    cx.b.bitcast(ty, acc)
+}
+
+/// `r`, or the architecture's NaN for `ops` when `r` is a NaN.
+fn fix_nan(cx: &mut LiftCx, r: Value, ops: &[Value]) -> Value {
+    let nan = cx.b.fcmp(FloatCC::Uno, r, r);
+    let arm = arm_nan(cx, ops);
+    cx.b.select(nan, arm, r)
+}
 
 /// Lifts the scalar floating-point group.
 pub(super) fn lift(w: u32, cx: &mut LiftCx) -> Lifted {
@@ -56,6 +128,7 @@ fn three_source(w: u32, cx: &mut LiftCx) -> Lifted {
     let a = if neg_product { cx.b.fneg(a) } else { a };
     let acc = if neg_acc { cx.b.fneg(acc) } else { acc };
     let r = cx.b.fma(RoundingMode::Dyn, a, b, acc);
+    let r = fix_nan(cx, r, &[acc, a, b]);
     set_low(cx, bits(w, 4, 0), r);
     Ok(())
 }
@@ -72,14 +145,29 @@ fn two_source(w: u32, cx: &mut LiftCx) -> Lifted {
         0b0011 => cx.b.fsub(rm, a, b),
         0b0100 => cx.b.fmax(a, b),
         0b0101 => cx.b.fmin(a, b),
-        0b0110 => cx.b.fmaxnum(a, b),
-        0b0111 => cx.b.fminnum(a, b),
+        0b0110 | 0b0111 => {
+            // maxNum/minNum, but a signalling NaN still propagates.
+            let r = if bits(w, 15, 12) == 0b0110 {
+                cx.b.fmaxnum(a, b)
+            } else {
+                cx.b.fminnum(a, b)
+            };
+            let sa = is_snan(cx, a);
+            let sb = is_snan(cx, b);
+            let any = cx.b.bor(sa, sb);
+            let nan = cx.b.fconst(ty, default_nan(ty));
+            cx.b.select(any, nan, r)
+        }
         0b1000 => {
             let p = cx.b.fmul(rm, a, b);
-            cx.b.fneg(p)
+            let p = fix_nan(cx, p, &[a, b]);
+            let r = cx.b.fneg(p);
+            set_low(cx, bits(w, 4, 0), r);
+            return Ok(());
         }
         _ => return Err(unsupported(cx, w, "unallocated FP two-source op")),
     };
+    let r = fix_nan(cx, r, &[a, b]);
     set_low(cx, bits(w, 4, 0), r);
     Ok(())
 }
@@ -92,7 +180,10 @@ fn one_source(w: u32, cx: &mut LiftCx) -> Lifted {
         0b000000 => a,
         0b000001 => cx.b.fabs(a),
         0b000010 => cx.b.fneg(a),
-        0b000011 => cx.b.fsqrt(RoundingMode::Dyn, a),
+        0b000011 => {
+            let r = cx.b.fsqrt(RoundingMode::Dyn, a);
+            fix_nan(cx, r, &[a])
+        }
         0b000100 if ty == Type::F64 => cx.b.fconvert(Type::F32, RoundingMode::Dyn, a),
         0b000101 if ty == Type::F32 => cx.b.fconvert(Type::F64, RoundingMode::Dyn, a),
         0b001000 => cx.b.fround(RoundingMode::Rne, a),
@@ -102,6 +193,12 @@ fn one_source(w: u32, cx: &mut LiftCx) -> Lifted {
         0b001100 => cx.b.fround(RoundingMode::Rmm, a),
         0b001110 | 0b001111 => cx.b.fround(RoundingMode::Dyn, a),
         _ => return Err(unsupported(cx, w, "FP one-source op not lifted")),
+    };
+    // Rounding to integral quiets a signalling NaN.
+    let r = if bits(w, 20, 15) >> 3 == 1 {
+        fix_nan(cx, r, &[a])
+    } else {
+        r
     };
     set_low(cx, rd, r);
     Ok(())

@@ -335,22 +335,14 @@ fn exclusive(w: u32, cx: &mut LiftCx) -> Lifted {
             }
         }
         (false, true) if size == 2 => {
-            let lo = gp(cx, rt, false);
-            let hi = gp(cx, rt2, false);
-            let lo = cx.b.uext(Type::I64, lo);
-            let hi = cx.b.uext(Type::I64, hi);
-            let s = k(cx, Type::I64, 32);
-            let hi = cx.b.ishl(hi, s);
-            let both = cx.b.bor(lo, hi);
+            let both = pack_pair(cx, rt, rt2, false);
             store_exclusive(cx, rs, addr, Type::I64, both, None);
         }
-        (false, true) => {
-            return Err(unsupported(
-                cx,
-                w,
-                "128-bit exclusive store / CASP (no 128-bit host CAS)",
-            ))
+        (false, true) if size == 3 => {
+            let both = pack_pair(cx, rt, rt2, true);
+            store_exclusive(cx, rs, addr, Type::I128, both, None);
         }
+        (false, true) => compare_and_swap_pair(cx, size == 1, rs, rt, addr),
         (true, false) if load => {
             let v = cx.b.load(ty, addr);
             let wide = if ty == Type::I64 {
@@ -411,10 +403,13 @@ fn store_exclusive(
 
     cx.b.switch_to_block(try_cas);
     let expected = cx.b.use_reg(EXCL_VAL);
-    let expected = if ty == Type::I64 {
-        expected
-    } else {
-        cx.b.ireduce(ty, expected)
+    let expected = match ty {
+        Type::I64 => expected,
+        Type::I128 => {
+            let hi = cx.b.use_reg(EXCL_VAL_HI);
+            join128(cx, expected, hi)
+        }
+        _ => cx.b.ireduce(ty, expected),
     };
     let old = cx.b.atomic_cas(addr, expected, new);
     let lost = cx.b.icmp(IntCC::Ne, old, expected);
@@ -429,6 +424,52 @@ fn store_exclusive(
     let none = k(cx, Type::I64, u64::MAX);
     cx.b.def_reg(EXCL_ADDR, none);
     set_gp(cx, rs, status);
+}
+
+/// `hi:lo` as one `i128`.
+fn join128(cx: &mut LiftCx, lo: Value, hi: Value) -> Value {
+    let lo = cx.b.uext(Type::I128, lo);
+    let hi = cx.b.uext(Type::I128, hi);
+    let s = cx.b.iconst(Type::I128, 64);
+    let hi = cx.b.ishl(hi, s);
+    cx.b.bor(lo, hi)
+}
+
+/// Registers `rt` (low) and `rt2` (high) as one value: two W registers in
+/// an `i64`, or two X registers in an `i128`.
+fn pack_pair(cx: &mut LiftCx, rt: u32, rt2: u32, wide: bool) -> Value {
+    if wide {
+        let lo = gp(cx, rt, true);
+        let hi = gp(cx, rt2, true);
+        return join128(cx, lo, hi);
+    }
+    let lo = gp(cx, rt, false);
+    let hi = gp(cx, rt2, false);
+    let lo = cx.b.uext(Type::I64, lo);
+    let hi = cx.b.uext(Type::I64, hi);
+    let s = k(cx, Type::I64, 32);
+    let hi = cx.b.ishl(hi, s);
+    cx.b.bor(lo, hi)
+}
+
+/// CASP: compares the pair `rs, rs+1` with memory and stores `rt, rt+1`
+/// when equal; the old pair lands in `rs, rs+1`.
+fn compare_and_swap_pair(cx: &mut LiftCx, wide: bool, rs: u32, rt: u32, addr: Value) {
+    let expected = pack_pair(cx, rs, rs + 1, wide);
+    let new = pack_pair(cx, rt, rt + 1, wide);
+    let old = cx.b.atomic_cas(addr, expected, new);
+    let (half, ty) = if wide {
+        (64, Type::I64)
+    } else {
+        (32, Type::I32)
+    };
+    let full = if wide { Type::I128 } else { Type::I64 };
+    let lo = cx.b.ireduce(ty, old);
+    let s = cx.b.iconst(full, half);
+    let hi = cx.b.ushr(old, s);
+    let hi = cx.b.ireduce(ty, hi);
+    set_gp(cx, rs, lo);
+    set_gp(cx, rs + 1, hi);
 }
 
 /// LSE: LDADD, LDCLR, LDEOR, LDSET, LD{S,U}{MAX,MIN}, SWP, and LDAPR.
