@@ -194,6 +194,10 @@ fn one_source(w: u32, cx: &mut LiftCx) -> Lifted {
         0b001110 | 0b001111 => cx.b.fround(RoundingMode::Dyn, a),
         _ => return Err(unsupported(cx, w, "FP one-source op not lifted")),
     };
+    // FRINTX raises Inexact when the value changed.
+    if bits(w, 20, 15) == 0b001110 {
+        raise_inexact_if_changed(cx, a, r);
+    }
     // Rounding to integral quiets a signalling NaN.
     let r = if bits(w, 20, 15) >> 3 == 1 {
         fix_nan(cx, r, &[a])
@@ -202,6 +206,20 @@ fn one_source(w: u32, cx: &mut LiftCx) -> Lifted {
     };
     set_low(cx, rd, r);
     Ok(())
+}
+
+/// Sets FPSR.IXC when `r` differs from `a` (both numbers).
+fn raise_inexact_if_changed(cx: &mut LiftCx, a: Value, r: Value) {
+    let changed = cx.b.fcmp(FloatCC::Ne, a, r);
+    let nan = cx.b.fcmp(FloatCC::Uno, a, a);
+    let not_nan = not1(cx, nan);
+    let inexact = cx.b.band(changed, not_nan);
+    let bit_ = cx.b.uext(Type::I32, inexact);
+    let four = k(cx, Type::I32, 4);
+    let ixc = cx.b.ishl(bit_, four);
+    let old = cx.b.use_reg(crate::aarch64::regs::FPSR);
+    let new = cx.b.bor(old, ixc);
+    cx.b.def_reg(crate::aarch64::regs::FPSR, new);
 }
 
 /// Sets NZCV from comparing `a` with `b`: unordered 0011, equal 0110,

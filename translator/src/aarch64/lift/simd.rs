@@ -1287,6 +1287,9 @@ fn scalar_three_same(w: u32, cx: &mut LiftCx) -> Lifted {
     let u = bit(w, 29);
     let size = bits(w, 23, 22);
     let rd = bits(w, 4, 0);
+    if bits(w, 15, 11) >= 0b11000 {
+        return scalar_float_three_same(w, cx);
+    }
     if size != 3 {
         return Err(unsupported(cx, w, "scalar three-same op not lifted"));
     }
@@ -1313,6 +1316,30 @@ fn scalar_three_same(w: u32, cx: &mut LiftCx) -> Lifted {
         _ => return Err(unsupported(cx, w, "scalar three-same op not lifted")),
     };
     set_low(cx, rd, r);
+    Ok(())
+}
+
+/// Scalar FABD, FCMEQ, FCMGE, FCMGT.
+fn scalar_float_three_same(w: u32, cx: &mut LiftCx) -> Lifted {
+    let ty = flane(bit(w, 22));
+    let ity = ty.as_int();
+    let a = low(cx, bits(w, 9, 5), ty);
+    let b = low(cx, bits(w, 20, 16), ty);
+    let mask = |cx: &mut LiftCx, cc: FloatCC| {
+        let c = cx.b.fcmp(cc, a, b);
+        cx.b.sext(ity, c)
+    };
+    let r = match (bit(w, 29), bit(w, 23), bits(w, 15, 11)) {
+        (true, true, 0b11010) => {
+            let d = cx.b.fsub(RoundingMode::Dyn, a, b);
+            cx.b.fabs(d)
+        }
+        (false, false, 0b11100) => mask(cx, FloatCC::Eq),
+        (true, false, 0b11100) => mask(cx, FloatCC::Ge),
+        (true, true, 0b11100) => mask(cx, FloatCC::Gt),
+        _ => return Err(unsupported(cx, w, "scalar float three-same op not lifted")),
+    };
+    set_low(cx, bits(w, 4, 0), r);
     Ok(())
 }
 
