@@ -79,7 +79,7 @@ fn arm_nan(cx: &mut LiftCx, ops: &[Value]) -> Value {
 }
 
 /// `r`, or the architecture's NaN for `ops` when `r` is a NaN.
-fn fix_nan(cx: &mut LiftCx, r: Value, ops: &[Value]) -> Value {
+pub(super) fn fix_nan(cx: &mut LiftCx, r: Value, ops: &[Value]) -> Value {
     let nan = cx.b.fcmp(FloatCC::Uno, r, r);
     let arm = arm_nan(cx, ops);
     cx.b.select(nan, arm, r)

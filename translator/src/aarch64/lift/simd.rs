@@ -968,6 +968,13 @@ fn modified_immediate(w: u32, cx: &mut LiftCx) -> Lifted {
     if cmode == 0b1111 && op && !q {
         return Err(unsupported(cx, w, "reserved FMOV vector form"));
     }
+    if bit(w, 11) {
+        return Err(unsupported(
+            cx,
+            w,
+            "half-precision FMOV (FP16 is not advertised)",
+        ));
+    }
     let Some(imm) = expand_imm(op, cmode, imm8) else {
         return Err(unsupported(cx, w, "reserved modified immediate"));
     };
@@ -1332,6 +1339,7 @@ fn scalar_float_three_same(w: u32, cx: &mut LiftCx) -> Lifted {
     let r = match (bit(w, 29), bit(w, 23), bits(w, 15, 11)) {
         (true, true, 0b11010) => {
             let d = cx.b.fsub(RoundingMode::Dyn, a, b);
+            let d = super::fp::fix_nan(cx, d, &[a, b]);
             cx.b.fabs(d)
         }
         (false, false, 0b11100) => mask(cx, FloatCC::Eq),
