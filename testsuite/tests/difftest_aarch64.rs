@@ -500,7 +500,9 @@ fn run_jit(f: *const u8, s: &State, addr: u64, code_len: usize) -> State {
     page[..MEM_SIZE].copy_from_slice(&s.mem);
     let mem = page.as_mut_ptr().wrapping_sub(MEM_BASE as usize);
     let saved = vmtrans_runtime::helpers::read_mxcsr();
-    let rm = vmtrans_runtime::arch::aarch64::fpcr_rounding(s.fpcr);
+    // FPCR.RMode (RN, RP, RM, RZ) as a RISC-V-numbered mode, as the lifter
+    // passes it to the rounding helper.
+    let rm = [0, 3, 2, 1][((s.fpcr >> 22) & 3) as usize];
     vmtrans_runtime::helpers::write_mxcsr(0x1f80 | vmtrans_runtime::helpers::mxcsr_rounding(rm));
     // SAFETY: `f` is JIT code with the translated-function signature; the
     // generator keeps every access inside the block.
