@@ -176,6 +176,7 @@ impl JitProvider {
     ) -> anyhow::Result<JitProvider> {
         let lookup: SymbolLookup = Arc::new(runtime_symbol);
         let jit = Jit::new(lookup, CompileOptions::default())?;
+        POOL_PROCESS.get_or_init(std::process::id);
         Ok(JitProvider {
             image,
             lifter,
@@ -341,6 +342,7 @@ impl CodeProvider for JitProvider {
         if let Some(f) = self.revalidate(pc, code) {
             return Ok(f);
         }
+        adopt_pool_after_fork();
         let start = Instant::now();
         // The generation before the bytes are fetched: a flush after that
         // makes the next use compare them again.
@@ -400,6 +402,34 @@ impl CodeProvider for JitProvider {
 
 /// `blocks` with the block containing `pc` (not at its start) split in two
 /// at `pc`, so a function can be entered there.
+/// The process whose rayon global pool translation uses (set when the JIT
+/// is created, before the guest can fork).
+static POOL_PROCESS: OnceLock<u32> = OnceLock::new();
+
+thread_local! {
+    static OWN_POOL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// rayon's global pool does not survive `fork`: its worker threads exist
+/// only in the parent, so a parallel step of translation (code discovery,
+/// passes) would wait for them forever in a forked child. There, the
+/// translating thread becomes the single worker of a pool of its own.
+fn adopt_pool_after_fork() {
+    let forked = POOL_PROCESS.get().is_some_and(|&p| p != std::process::id());
+    if !forked || OWN_POOL.with(|c| c.get()) {
+        return;
+    }
+    if let Ok(pool) = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .use_current_thread()
+        .build()
+    {
+        // The pool must outlive every later translation on this thread.
+        std::mem::forget(pool);
+        OWN_POOL.with(|c| c.set(true));
+    }
+}
+
 fn split_blocks(blocks: &[BlockRange], pc: u64) -> Vec<BlockRange> {
     let mut out = Vec::with_capacity(blocks.len() + 1);
     for &b in blocks {

@@ -390,7 +390,11 @@ fn execute(cfg: &SuiteConfig, p: &Program, guest: &Path, mode: Mode) -> Result<A
 }
 
 fn run_with_timeout(mut cmd: Command, limit: Duration) -> Result<std::process::Output, String> {
+    use std::os::unix::process::CommandExt;
+    // Its own process group, so a timeout also kills the processes it
+    // forked (an orphan holding the output pipes would block the runner).
     let child = cmd
+        .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -406,10 +410,10 @@ fn run_with_timeout(mut cmd: Command, limit: Duration) -> Result<std::process::O
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        // SAFETY: kill(2) on the child's pid; a stale pid can at worst hit a
-        // process that reused it within 20 ms of exiting, which the flag check
-        // above makes very unlikely.
-        unsafe { libc_kill(pid as i32) };
+        // SAFETY: kill(2) on the child's process group; a stale pgid can at
+        // worst hit a group that reused it within 20 ms of exiting, which
+        // the flag check above makes very unlikely.
+        unsafe { libc_kill(-(pid as i32)) };
         true
     });
     let out = child.wait_with_output().map_err(|e| e.to_string());
@@ -424,9 +428,9 @@ extern "C" {
     fn kill(pid: i32, sig: i32) -> i32;
 }
 
-/// Sends SIGKILL.
+/// Sends SIGKILL to `pid` (a negative value names a process group).
 unsafe fn libc_kill(pid: i32) {
-    // SAFETY: the caller passes a child's pid.
+    // SAFETY: the caller passes a child's pid or process group.
     unsafe {
         kill(pid, 9);
     }

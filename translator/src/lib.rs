@@ -4,9 +4,10 @@
 //! - [`loader`] reads a 64-bit little-endian ELF into a [`loader::GuestImage`].
 //! - [`discover`] finds functions and blocks from the entry point, symbols,
 //!   `.eh_frame` and recursive descent.
-//! - One folder per guest ISA (`riscv64/`, later `aarch64/` and `x86_64/`),
+//! - One folder per guest ISA (`riscv64/`, `aarch64/`, later `x86_64/`),
 //!   each with `decode.rs`, `lift.rs` and `regs.rs`, implements [`Lifter`].
 
+pub mod aarch64;
 pub mod discover;
 pub mod error;
 pub mod jumptable;
@@ -81,8 +82,9 @@ pub trait Lifter: Send + Sync {
 pub fn lifter_for(arch: Arch) -> Result<&'static dyn Lifter, String> {
     match arch {
         Arch::Riscv64 => Ok(&riscv64::Riscv64Lifter),
-        Arch::Aarch64 | Arch::X86_64 => Err(format!(
-            "{arch} guests are not supported yet (only riscv64 has a frontend)"
+        Arch::Aarch64 => Ok(&aarch64::Aarch64Lifter),
+        Arch::X86_64 => Err(format!(
+            "{arch} guests are not supported yet (riscv64 and aarch64 have frontends)"
         )),
     }
 }

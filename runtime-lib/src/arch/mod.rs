@@ -2,10 +2,11 @@
 //! and registers, structure layouts, auxv values and signal frames.
 //!
 //! Everything else in the runtime is architecture neutral and reaches these
-//! through [`ArchOps`] (see [`ops`]). riscv64 is implemented; aarch64 shares
-//! the asm-generic numbers in [`generic`] but needs its own layouts; x86_64
-//! has its own numbers.
+//! through [`ArchOps`] (see [`ops`]). riscv64 and aarch64 are implemented
+//! (both use the asm-generic numbers in [`generic`], with their own
+//! layouts); x86_64 has its own numbers.
 
+pub mod aarch64;
 pub mod generic;
 pub mod riscv64;
 
@@ -274,7 +275,8 @@ pub trait ArchOps: Send + Sync {
 pub fn ops(arch: Arch) -> Option<&'static dyn ArchOps> {
     match arch {
         Arch::Riscv64 => Some(riscv64::ops()),
-        Arch::Aarch64 | Arch::X86_64 => None,
+        Arch::Aarch64 => Some(aarch64::ops()),
+        Arch::X86_64 => None,
     }
 }
 

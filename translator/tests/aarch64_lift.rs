@@ -1,0 +1,70 @@
+//! aarch64 lifting properties the instruction differential tester
+//! (`testsuite/tests/difftest_aarch64.rs`) does not see: flags computed
+//! only where used, and control flow shapes.
+
+use vmtrans_ir::passes::{optimize_function, OptLevel, OptOptions};
+use vmtrans_ir::print::print_function;
+use vmtrans_translator::aarch64::Aarch64Lifter;
+use vmtrans_translator::lift::{lift_function, BlockRange, CodeSource, LiftIssue};
+
+const BASE: u64 = 0x1000;
+
+struct Words(Vec<u8>);
+
+impl CodeSource for Words {
+    fn code(&self, addr: u64, len: usize) -> Option<&[u8]> {
+        let start = addr.checked_sub(BASE)? as usize;
+        let rest = self.0.get(start..)?;
+        Some(&rest[..len.min(rest.len())])
+    }
+}
+
+/// Lifts `words` as one block and returns the optimized IR text.
+fn optimized(words: &[u32]) -> String {
+    let src = Words(words.iter().flat_map(|w| w.to_le_bytes()).collect());
+    let block = BlockRange {
+        start: BASE,
+        end: BASE + 4 * words.len() as u64,
+    };
+    let (mut f, issues) = lift_function(&Aarch64Lifter, &src, "t", BASE, &[block]);
+    assert!(issues.is_empty(), "{issues:?}");
+    optimize_function(&mut f, &OptOptions::new(OptLevel::Full)).unwrap();
+    print_function(&f)
+}
+
+#[test]
+fn overwritten_flags_are_dead_code() {
+    // subs x0, x0, #1; subs x1, x1, #1: the first NZCV is never read.
+    let one = optimized(&[0xf100_0400]);
+    let two = optimized(&[0xf100_0400, 0xf100_0421]);
+    let count = |s: &str| s.matches("ssub_overflow").count();
+    assert_eq!(count(&one), 1, "{one}");
+    assert_eq!(count(&two), 1, "{two}");
+}
+
+#[test]
+fn unused_flags_of_a_compare_feeding_a_branch_go_away() {
+    // cmp x0, x1; b.eq +8: only Z is needed for the branch, but NZCV stay
+    // live at the exits; a following flag-setting op kills them.
+    // cmp x0, x1; cset w2, eq; cmn x3, x4
+    let ir = optimized(&[0xeb01_001f, 0x1a9f_17e2, 0xab04_007f]);
+    assert_eq!(ir.matches("ssub_overflow").count(), 0, "{ir}");
+    assert_eq!(ir.matches("sadd_overflow").count(), 1, "{ir}");
+}
+
+#[test]
+fn refused_instructions_are_lift_errors() {
+    // An SVE instruction (ptrue p0.b) and a PAuth return (retaa).
+    for w in [0x2518_e3e0u32, 0xd65f_0bff] {
+        let src = Words(w.to_le_bytes().to_vec());
+        let block = BlockRange {
+            start: BASE,
+            end: BASE + 4,
+        };
+        let (_, issues) = lift_function(&Aarch64Lifter, &src, "t", BASE, &[block]);
+        assert!(
+            matches!(issues.as_slice(), [LiftIssue::Lift(_)]),
+            "{w:#x}: {issues:?}"
+        );
+    }
+}
