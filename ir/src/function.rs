@@ -334,10 +334,10 @@ pub struct Function {
     /// The guest register file.
     pub regs: Arc<RegFile>,
     /// Precise guest faults: the CPU state (every guest register and the
-    /// PC) is exact at each guest memory access, and every access happens,
-    /// so a host fault there can become a guest signal the guest handles
-    /// and returns from. Passes keep the write-backs before memory ops and
-    /// keep unused loads; the backend lets guest memory alias the state.
+    /// PC) is exact at each guest memory access, so a host fault there can
+    /// become a guest signal the guest handles and returns from. Passes
+    /// keep the write-backs before memory ops; the backend lets guest
+    /// memory alias the state.
     pub precise_faults: bool,
     values: Vec<ValueData>,
     insts: Vec<InstData>,

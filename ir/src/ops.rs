@@ -25,8 +25,8 @@
 //!   NaN when no operand is NaN. IEEE exception flags are not part of the IR
 //!   semantics; guests read them through the `fp_sync_flags` helper.
 //! - Widening and narrowing vector ops take the *source* lane type.
-//! - Loads have no guaranteed effect: a load whose value is unused may be
-//!   removed, so a fault it would have raised is not preserved.
+//! - Loads stay even when their value is unused: guest code probes memory
+//!   that way, and the fault must happen where the hardware's would.
 
 use std::fmt;
 

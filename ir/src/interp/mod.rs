@@ -261,11 +261,14 @@ pub enum Effect {
 }
 
 impl Effect {
-    /// True when the op must stay even if its result is unused. Loads and
-    /// register reads may be removed (a dead load's fault is not preserved).
+    /// True when the op must stay even if its result is unused. Register
+    /// reads may be removed; guest loads stay, because a load whose value is
+    /// unused is how guest code probes memory (it must fault where the
+    /// hardware would).
     pub const fn has_side_effects(self) -> bool {
         match self {
-            Effect::Load | Effect::ReadReg | Effect::Poll => false,
+            Effect::ReadReg | Effect::Poll => false,
+            Effect::Load => true,
             Effect::Store
             | Effect::WriteReg
             | Effect::AtomicRmw

@@ -36,9 +36,7 @@ impl Pass for Dce {
 
 /// True when `inst` must stay even if its result is unused.
 fn has_side_effects(f: &Function, inst: Inst) -> bool {
-    effect_of(f.inst(inst).op).is_some_and(|e| {
-        e.has_side_effects() || (f.precise_faults && e == crate::interp::Effect::Load)
-    })
+    effect_of(f.inst(inst).op).is_some_and(|e| e.has_side_effects())
 }
 
 fn remove_unreachable(f: &mut Function) -> bool {

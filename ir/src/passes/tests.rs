@@ -219,7 +219,7 @@ fn trivial_block_params_are_removed() {
 }
 
 #[test]
-fn dce_removes_dead_flags_loads_params_and_blocks() {
+fn dce_removes_dead_flags_params_and_blocks_but_keeps_loads() {
     let out = apply(
         "function f @0x0 {
          block0:
@@ -248,11 +248,12 @@ fn dce_removes_dead_flags_loads_params_and_blocks() {
          v1 = read_reg.i64 %b
          v2 = iadd.i64 v0, v1
          v3 = iconst.i64 0x100
+         v4 = load.i64 v3
          store.i64 v3, v2
          jump block1(v2)
-         block1(v4: i64):
-         write_reg.i64 %a, v4
-         exit v4",
+         block1(v5: i64):
+         write_reg.i64 %a, v5
+         exit v5",
     );
 }
 

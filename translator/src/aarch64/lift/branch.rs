@@ -96,20 +96,13 @@ fn exception(w: u32, cx: &mut LiftCx) -> Lifted {
     }
 }
 
-/// The syscall helper may redirect the guest (signal return): continue in
-/// line only when the PC still names the next instruction.
+/// The syscall helper may redirect the guest (signal return) or ask for a
+/// stop: see [`LiftCx::finish_syscall`].
 fn svc(cx: &mut LiftCx) {
     let next = cx.const64(cx.next_pc());
     cx.b.def_reg(PC, next);
     cx.b.call_helper(Helper::Syscall, &[]);
-    let pc = cx.b.use_reg(PC);
-    let moved = cx.b.icmp(IntCC::Ne, pc, next);
-    let leave = cx.b.create_block();
-    let stay = cx.b.create_block();
-    cx.b.brif(moved, leave, stay);
-    cx.b.switch_to_block(leave);
-    cx.b.exit(pc);
-    cx.b.switch_to_block(stay);
+    cx.finish_syscall(PC);
 }
 
 /// BR, BLR, RET (without pointer authentication).
