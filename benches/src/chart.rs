@@ -55,7 +55,7 @@ pub fn svg(r: &Report) -> String {
         .filter(|(_, g)| g.iter().any(|(_, v)| v.iter().any(Option::is_some)))
         .collect();
     let max_groups = panels.iter().map(|(_, g)| g.len()).max().unwrap_or(1);
-    let width = LEFT + GROUP_W * max_groups as f64 + 20.0;
+    let width = (LEFT + GROUP_W * max_groups as f64 + 20.0).max(720.0);
     let height = TOP + PANEL_H * panels.len().max(1) as f64;
     let mut s = String::new();
     let _ = writeln!(

@@ -53,6 +53,10 @@ struct Args {
     /// Do not run make for the corpus first.
     #[arg(long)]
     no_build: bool,
+    /// Measure nothing: rewrite bench.md and bench.svg in --out from this
+    /// bench.json (e.g. with another --metric).
+    #[arg(long, value_name = "JSON")]
+    rerender: Option<PathBuf>,
 }
 
 /// Paths and settings every benchmark run uses.
@@ -89,6 +93,9 @@ fn main() -> Result<()> {
         out,
     };
     std::fs::create_dir_all(&setup.scratch)?;
+    if let Some(json) = &args.rerender {
+        return rerender(json, &setup.out, args.metric);
+    }
     anyhow::ensure!(
         setup.vmtrans.exists(),
         "{} is missing: build it with `cargo build --release -p vmtrans`",
@@ -126,6 +133,17 @@ fn main() -> Result<()> {
     }
     write_reports(&setup.out, &report, None)?;
     eprintln!("wrote {}/bench.{{md,json,svg}}", setup.out.display());
+    Ok(())
+}
+
+/// Rewrites the Markdown and SVG reports from a saved JSON report.
+fn rerender(json: &Path, out: &Path, metric: Metric) -> Result<()> {
+    let text = std::fs::read_to_string(json).with_context(|| format!("{}", json.display()))?;
+    let mut r: Report = serde_json::from_str(&text).context("parsing the JSON report")?;
+    r.metric = metric;
+    std::fs::write(out.join("bench.md"), report::markdown(&r))?;
+    std::fs::write(out.join("bench.svg"), chart::svg(&r))?;
+    eprintln!("wrote {}/bench.{{md,svg}}", out.display());
     Ok(())
 }
 
@@ -270,10 +288,8 @@ fn translations(setup: &Setup, guest: &Path, aot: &Path, result: &mut BenchResul
     for n in threads {
         match translate(&setup.vmtrans, guest, aot, n, &setup.scratch)? {
             Ok(t) => {
-                eprintln!(
-                    "   translate ({n} threads): {:?}s, {:.2}s wall",
-                    t.translate_secs, t.wall
-                );
+                let secs = t.translate_secs.map_or("?".into(), |s| format!("{s:.2}"));
+                eprintln!("   translate ({n} threads): {secs}s, {:.2}s wall", t.wall);
                 result.translations.push(t);
             }
             Err(e) => {

@@ -2,13 +2,13 @@
 
 use std::fmt::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::stats::{geomean, median, speedup};
 use crate::translate::{TranslateError, Translation};
 
 /// How a benchmark was run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mode {
     /// The x86_64 build of the same source, run directly.
     Native,
@@ -36,7 +36,7 @@ impl Mode {
 }
 
 /// Which time the medians and ratios use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 pub enum Metric {
     /// Wall-clock time.
     Wall,
@@ -45,7 +45,7 @@ pub enum Metric {
 }
 
 /// The measurements of one benchmark in one mode.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Timings {
     /// Wall seconds of every successful run, in run order.
     pub wall: Vec<f64>,
@@ -88,7 +88,7 @@ impl Timings {
 }
 
 /// Everything measured for one benchmark on one guest ISA.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BenchResult {
     /// Benchmark name.
     pub name: String,
@@ -124,7 +124,7 @@ impl BenchResult {
 }
 
 /// The results for one guest ISA.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ArchReport {
     /// Guest ISA.
     pub arch: String,
@@ -133,7 +133,7 @@ pub struct ArchReport {
 }
 
 /// A whole harness run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     /// Metric of the medians and ratios.
     pub metric: Metric,
@@ -394,5 +394,7 @@ pub(crate) mod tests {
         let v = serde_json::to_value(sample()).unwrap();
         assert_eq!(v["arches"][0]["benches"][0]["name"], "fib");
         assert_eq!(v["metric"], "Wall");
+        let back: Report = serde_json::from_value(v).unwrap();
+        assert_eq!(markdown(&back), markdown(&sample()));
     }
 }

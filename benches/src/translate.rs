@@ -6,12 +6,12 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::exec::{run_measured, tail};
 
 /// One `vmtrans translate` run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Translation {
     /// `RAYON_NUM_THREADS` it ran with.
     pub threads: usize,
@@ -29,7 +29,7 @@ pub struct Translation {
 }
 
 /// Why a program could not be translated.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum TranslateError {
     /// The guest ISA has no frontend yet.
     Unsupported(String),
