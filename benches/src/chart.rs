@@ -65,7 +65,11 @@ pub fn svg(r: &Report) -> String {
     let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let _ = writeln!(
         s,
-        r#"<text x="{LEFT}" y="20" font-size="14">Speed relative to native x86_64 (log scale, higher is better; median of {} runs)</text>"#,
+        r#"<text x="{LEFT}" y="20" font-size="14">Speed relative to native x86_64 (log scale, higher is better; median {} time of {} runs)</text>"#,
+        match r.metric {
+            Metric::Wall => "wall",
+            Metric::Cpu => "CPU",
+        },
         r.runs
     );
     legend(&mut s, width);
