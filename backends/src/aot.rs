@@ -42,7 +42,7 @@ pub fn compile_object(
     for c in &compiled {
         c.define_in(&mut obj)?;
     }
-    define_table(&mut obj, module, &ids)?;
+    define_table(&mut obj, &table_entries(module, &ids))?;
     define_metadata(&mut obj, arch)?;
     define_image(&mut obj, guest_image)?;
     define_main(&mut obj)?;
@@ -51,20 +51,67 @@ pub fn compile_object(
         .map_err(|e| BackendError::Object(e.to_string()))
 }
 
+/// The ids of a module's functions: by entry PC for the ordinary ones
+/// (direct calls use them), and one per multi-entry variant (index in the
+/// module → id; only the entry table refers to them).
+struct FunctionIds {
+    by_entry: HashMap<u64, FuncId>,
+    variants: HashMap<usize, FuncId>,
+}
+
+impl FunctionIds {
+    /// The id of the module's function `index`.
+    fn of(&self, module: &IrModule, index: usize) -> FuncId {
+        match self.variants.get(&index) {
+            Some(&id) => id,
+            None => self.by_entry[&module.functions[index].entry_pc],
+        }
+    }
+}
+
 /// Declares every function (exported, so debuggers and the runtime see
-/// them); the id map serves direct calls.
+/// them); a multi-entry variant gets its own symbol (`…_entries`).
 fn declare_functions(
     obj: &mut ObjectModule,
     module: &IrModule,
-) -> Result<HashMap<u64, FuncId>, BackendError> {
-    let mut ids = HashMap::new();
-    for f in &module.functions {
+) -> Result<FunctionIds, BackendError> {
+    let mut ids = FunctionIds {
+        by_entry: HashMap::new(),
+        variants: HashMap::new(),
+    };
+    for (i, f) in module.functions.iter().enumerate() {
+        if !f.extra_entries.is_empty() {
+            let name = format!("{}_entries", vmtrans_abi::function_symbol(f.entry_pc));
+            let sig = crate::lower::host_signature(obj);
+            ids.variants
+                .insert(i, obj.declare_function(&name, Linkage::Export, &sig)?);
+            continue;
+        }
         let id = declare_guest_function(obj, f.entry_pc, Linkage::Export)?;
-        if ids.insert(f.entry_pc, id).is_some() {
+        if ids.by_entry.insert(f.entry_pc, id).is_some() {
             return Err(BackendError::DuplicateEntry(f.entry_pc));
         }
     }
     Ok(ids)
+}
+
+/// `(pc, function)` for every entry: each ordinary function at its entry,
+/// each multi-entry variant at its extra entries (not at the entry, which
+/// is the ordinary function's), sorted by pc.
+fn table_entries(module: &IrModule, ids: &FunctionIds) -> Vec<(u64, FuncId)> {
+    let mut entries: Vec<(u64, FuncId)> = Vec::new();
+    for (i, f) in module.functions.iter().enumerate() {
+        let id = ids.of(module, i);
+        if f.extra_entries.is_empty() {
+            entries.push((f.entry_pc, id));
+        } else {
+            entries.extend(f.extra_entries.iter().map(|&pc| (pc, id)));
+        }
+    }
+    entries.sort_by_key(|&(pc, _)| pc);
+    // A block start that is also another function's entry: the function.
+    entries.dedup_by_key(|&mut (pc, _)| pc);
+    entries
 }
 
 /// Lowers every function in order, then compiles them (in parallel when
@@ -72,15 +119,15 @@ fn declare_functions(
 fn compile_functions(
     obj: &mut ObjectModule,
     module: &IrModule,
-    ids: &HashMap<u64, FuncId>,
+    ids: &FunctionIds,
     opts: &CompileOptions,
 ) -> Result<Vec<CompiledFunction>, BackendError> {
-    let callees = |pc: u64| ids.get(&pc).copied();
+    let callees = |pc: u64| ids.by_entry.get(&pc).copied();
     let mut fctx = FunctionBuilderContext::new();
     let mut lowered = Vec::with_capacity(module.functions.len());
-    for f in &module.functions {
+    for (i, f) in module.functions.iter().enumerate() {
         let clif = lower_function(obj, f, &callees, opts, &mut fctx)?;
-        lowered.push((ids[&f.entry_pc], f.name.as_str(), clif));
+        lowered.push((ids.of(module, i), f.name.as_str(), clif));
     }
     let isa = obj.isa();
     let compile = |(id, name, clif)| compile_clif(isa, id, name, clif);
@@ -113,13 +160,8 @@ fn define_bytes(
 /// The entry table: `(pc, function)` pairs sorted by pc, and its length.
 /// It is writable data so the absolute relocations need no text
 /// relocations in a position-independent executable.
-fn define_table(
-    obj: &mut ObjectModule,
-    module: &IrModule,
-    ids: &HashMap<u64, FuncId>,
-) -> Result<(), BackendError> {
-    let mut pcs: Vec<u64> = module.functions.iter().map(|f| f.entry_pc).collect();
-    pcs.sort_unstable();
+fn define_table(obj: &mut ObjectModule, entries: &[(u64, FuncId)]) -> Result<(), BackendError> {
+    let pcs: Vec<u64> = entries.iter().map(|&(pc, _)| pc).collect();
     let table = obj.declare_data(artifact::TABLE_SYMBOL, Linkage::Export, true, false)?;
     let mut data = DataDescription::new();
     let mut bytes = vec![0u8; pcs.len() * 16];
@@ -129,8 +171,8 @@ fn define_table(
     data.define(bytes.into_boxed_slice());
     data.set_align(8);
     data.set_custom_section(artifact::TABLE_SECTION);
-    for (i, pc) in pcs.iter().enumerate() {
-        let fref = obj.declare_func_in_data(ids[pc], &mut data);
+    for (i, &(_, id)) in entries.iter().enumerate() {
+        let fref = obj.declare_func_in_data(id, &mut data);
         data.write_function_addr((i * 16 + 8) as u32, fref);
     }
     obj.define_data(table, &data)?;

@@ -10,8 +10,8 @@ use rayon::prelude::*;
 use vmtrans_backends::{compile_object, CompileOptions};
 use vmtrans_ir::passes::{optimize_module, OptLevel, OptOptions};
 use vmtrans_ir::Module;
-use vmtrans_translator::discover::discover;
-use vmtrans_translator::lift::lift_function_with_tables;
+use vmtrans_translator::discover::{discover, Discovery, IndirectKind};
+use vmtrans_translator::lift::{lift_function_multi_entry, lift_function_with_tables};
 use vmtrans_translator::lifter_for;
 use vmtrans_translator::loader::GuestImage;
 
@@ -60,8 +60,10 @@ pub fn run(args: &TranslateArgs) -> Result<()> {
             .0
         })
         .collect();
+    let variants = multi_entry_variants(lifter, &image, &discovery, &tables);
     let mut module = Module::new(lifter.regfile());
     module.functions = functions;
+    module.functions.extend(variants);
     let lift_time = t.elapsed();
 
     let t = Instant::now();
@@ -148,4 +150,30 @@ fn link(object: &Path, runtime: &Path, output: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Multi-entry variants (every block start an entry) of the functions with
+/// indirect jumps discovery could not resolve, such as glibc's `vfprintf`
+/// computed gotos: their targets then need no translation at run time.
+fn multi_entry_variants(
+    lifter: &dyn vmtrans_translator::Lifter,
+    image: &GuestImage,
+    discovery: &Discovery,
+    tables: &std::collections::HashMap<u64, Vec<u64>>,
+) -> Vec<vmtrans_ir::Function> {
+    let unresolved: std::collections::HashSet<u64> = discovery
+        .indirect_sites
+        .iter()
+        .filter(|s| s.kind == IndirectKind::Jump && s.targets.is_none())
+        .map(|s| s.addr)
+        .collect();
+    discovery
+        .functions
+        .par_iter()
+        .filter(|f| f.blocks.len() > 1 && f.insns.iter().any(|i| unresolved.contains(&i.addr)))
+        .map(|f| {
+            let name = format!("{}$entries", f.display_name());
+            lift_function_multi_entry(lifter, image, &name, f.entry, &f.block_ranges(), tables).0
+        })
+        .collect()
 }

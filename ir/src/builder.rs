@@ -317,6 +317,12 @@ impl FunctionBuilder {
         self.func.inst(inst).result
     }
 
+    /// Records the PCs besides the entry at which the function may be
+    /// entered (see [`Function::extra_entries`]).
+    pub fn set_extra_entries(&mut self, pcs: Vec<u64>) {
+        self.func.extra_entries = pcs;
+    }
+
     /// Makes the function precise about guest faults (see
     /// [`Function::precise_faults`]): every guest register defined so far is
     /// written back before each guest memory access, and `pc` (the guest

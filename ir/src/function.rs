@@ -339,6 +339,11 @@ pub struct Function {
     /// keep the write-backs before memory ops; the backend lets guest
     /// memory alias the state.
     pub precise_faults: bool,
+    /// Guest PCs other than `entry_pc` at which this function can be
+    /// entered: its entry dispatches on the PC register (which the runtime's
+    /// dispatcher sets before every call). Such a variant serves targets of
+    /// indirect jumps discovery could not resolve; direct calls never use it.
+    pub extra_entries: Vec<u64>,
     values: Vec<ValueData>,
     insts: Vec<InstData>,
     /// Guest address each instruction was lifted from, when known.
@@ -356,6 +361,7 @@ impl Function {
             entry_pc,
             regs,
             precise_faults: false,
+            extra_entries: Vec::new(),
             values: Vec::new(),
             insts: Vec::new(),
             srclocs: Vec::new(),

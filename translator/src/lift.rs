@@ -254,7 +254,30 @@ pub fn lift_function_precise(
     blocks: &[BlockRange],
     jump_tables: &HashMap<u64, Vec<u64>>,
 ) -> (Function, Vec<LiftIssue>) {
-    lift(lifter, code, name, entry_pc, blocks, jump_tables, true)
+    let options = LiftMode {
+        precise_faults: true,
+        multi_entry: false,
+    };
+    lift(lifter, code, name, entry_pc, blocks, jump_tables, options)
+}
+
+/// A variant of the function that can be entered at any of its block starts
+/// (see [`Function::extra_entries`]): its entry switches on the PC register.
+/// For functions with indirect jumps whose targets are unknown (computed
+/// gotos), so jumps into them need no translation at run time.
+pub fn lift_function_multi_entry(
+    lifter: &dyn Lifter,
+    code: &dyn CodeSource,
+    name: &str,
+    entry_pc: u64,
+    blocks: &[BlockRange],
+    jump_tables: &HashMap<u64, Vec<u64>>,
+) -> (Function, Vec<LiftIssue>) {
+    let options = LiftMode {
+        precise_faults: false,
+        multi_entry: true,
+    };
+    lift(lifter, code, name, entry_pc, blocks, jump_tables, options)
 }
 
 /// [`lift_function`], with the resolved jump tables of the program
@@ -267,7 +290,24 @@ pub fn lift_function_with_tables(
     blocks: &[BlockRange],
     jump_tables: &HashMap<u64, Vec<u64>>,
 ) -> (Function, Vec<LiftIssue>) {
-    lift(lifter, code, name, entry_pc, blocks, jump_tables, false)
+    lift(
+        lifter,
+        code,
+        name,
+        entry_pc,
+        blocks,
+        jump_tables,
+        LiftMode::default(),
+    )
+}
+
+/// How a function is lifted.
+#[derive(Clone, Copy, Debug, Default)]
+struct LiftMode {
+    /// [`Function::precise_faults`].
+    precise_faults: bool,
+    /// Entered at any block start ([`Function::extra_entries`]).
+    multi_entry: bool,
 }
 
 /// The guest PC register of `arch`, by its name in the register file.
@@ -287,12 +327,12 @@ fn lift(
     entry_pc: u64,
     blocks: &[BlockRange],
     jump_tables: &HashMap<u64, Vec<u64>>,
-    precise_faults: bool,
+    mode: LiftMode,
 ) -> (Function, Vec<LiftIssue>) {
     let regs: Arc<RegFile> = lifter.regfile();
     let pc = pc_register(lifter, &regs);
     let mut b = FunctionBuilder::new(name, entry_pc, regs);
-    if precise_faults {
+    if mode.precise_faults {
         b.set_precise_faults(pc);
     }
     let mut map = BTreeMap::new();
@@ -311,6 +351,7 @@ fn lift(
     };
     // Entering is not a back edge: no poll.
     match map.get(&entry_pc) {
+        _ if mode.multi_entry => enter_anywhere(&mut cx.b, &map, pc),
         Some(&first) => cx.b.jump(first, &[]),
         None => cx.b.exit_to(entry_pc),
     }
@@ -320,6 +361,26 @@ fn lift(
         lift_block(lifter, code, &mut cx, r, &mut issues);
     }
     (cx.b.finish(), issues)
+}
+
+/// The entry of a multi-entry function: a switch on the PC register over
+/// every block start; any other PC leaves to the dispatcher.
+fn enter_anywhere(
+    b: &mut FunctionBuilder,
+    blocks: &BTreeMap<u64, Block>,
+    pc: vmtrans_ir::GuestReg,
+) {
+    let target = b.use_reg(pc);
+    let here = b.current_block().expect("the entry block is selected");
+    let other = b.create_block();
+    b.switch_to_block(other);
+    b.exit(target);
+    b.switch_to_block(here);
+    let cases: Vec<(u64, Block)> = blocks.iter().map(|(&a, &blk)| (a, blk)).collect();
+    b.switch(target, &cases, other);
+    let entry_pc = b.func().entry_pc;
+    let extra: Vec<u64> = blocks.keys().copied().filter(|&a| a != entry_pc).collect();
+    b.set_extra_entries(extra);
 }
 
 /// Something in a function that was translated into a trap.
