@@ -4,7 +4,7 @@
 //! - [`loader`] reads a 64-bit little-endian ELF into a [`loader::GuestImage`].
 //! - [`discover`] finds functions and blocks from the entry point, symbols,
 //!   `.eh_frame` and recursive descent.
-//! - One folder per guest ISA (`riscv64/`, later `aarch64/` and `x86_64/`),
+//! - One folder per guest ISA (`riscv64/`, `x86_64/`, later `aarch64/`),
 //!   each with `decode.rs`, `lift.rs` and `regs.rs`, implements [`Lifter`].
 
 pub mod discover;
@@ -13,6 +13,7 @@ pub mod jumptable;
 pub mod lift;
 pub mod loader;
 pub mod riscv64;
+pub mod x86_64;
 
 use std::sync::Arc;
 
@@ -81,8 +82,9 @@ pub trait Lifter: Send + Sync {
 pub fn lifter_for(arch: Arch) -> Result<&'static dyn Lifter, String> {
     match arch {
         Arch::Riscv64 => Ok(&riscv64::Riscv64Lifter),
-        Arch::Aarch64 | Arch::X86_64 => Err(format!(
-            "{arch} guests are not supported yet (only riscv64 has a frontend)"
+        Arch::X86_64 => Ok(&x86_64::X86_64Lifter),
+        Arch::Aarch64 => Err(format!(
+            "{arch} guests are not supported yet (riscv64 and x86_64 have frontends)"
         )),
     }
 }
