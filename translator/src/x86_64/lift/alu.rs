@@ -31,6 +31,11 @@ pub fn lift_binary(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
     let a = read(cx, insn, 0, ty)?;
     let b = read(cx, insn, 1, ty)?;
     let r = arith(cx, insn.mnemonic(), a, b)?;
+    match insn.mnemonic() {
+        Mnemonic::Cmp | Mnemonic::Sub => flags::record_sub(cx, a, b),
+        Mnemonic::Test | Mnemonic::And | Mnemonic::Or | Mnemonic::Xor => flags::record_logic(cx, r),
+        _ => {}
+    }
     if !matches!(insn.mnemonic(), Mnemonic::Cmp | Mnemonic::Test) {
         write(cx, insn, 0, r)?;
     }

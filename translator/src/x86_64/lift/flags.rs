@@ -2,8 +2,10 @@
 //! own ops, so the ones nobody reads are dead code. Condition codes are
 //! computed from them.
 
+use std::cell::Cell;
+
 use iced_x86::ConditionCode;
-use vmtrans_ir::{IntCC, Type, Value};
+use vmtrans_ir::{Block, IntCC, Type, Value};
 
 use crate::x86_64::regs::{AF, CF, OF, PF, SF, ZF};
 use crate::LiftCx;
@@ -122,9 +124,109 @@ pub fn logic(cx: &mut LiftCx, r: Value) {
     set_zsp(cx, r);
 }
 
+/// What set the flags, when a condition right after it can be computed
+/// from the operands directly (`cmp a, b; ja` → `icmp ugt a, b`), as
+/// Box64 fuses compares with branches. The flag registers are still
+/// written; DCE drops them when nothing else reads them. Besides speed,
+/// this gives jump-table bounds the `icmp` shape their finder knows.
+#[derive(Clone, Copy, Debug)]
+enum Producer {
+    /// `cmp`/`sub a, b`.
+    Sub(Value, Value),
+    /// `test`/`and`/`or`/`xor` with result `r` (CF = OF = 0).
+    Logic(Value),
+}
+
+/// A producer, valid for the instruction at `pc` in `block` of the
+/// function entered at `entry`.
+#[derive(Clone, Copy, Debug)]
+struct Recorded {
+    pc: u64,
+    block: Block,
+    entry: u64,
+    producer: Producer,
+}
+
+thread_local! {
+    /// Set by the instruction being lifted, for the next one.
+    static NEXT: Cell<Option<Recorded>> = const { Cell::new(None) };
+    /// Valid for the instruction being lifted.
+    static NOW: Cell<Option<Producer>> = const { Cell::new(None) };
+}
+
+/// Called before each instruction: makes the previous instruction's
+/// producer visible when it directly precedes this one in the same block.
+pub fn begin_insn(cx: &LiftCx) {
+    let rec = NEXT.with(|n| n.take());
+    let now = rec.and_then(|r| {
+        (r.pc == cx.pc()
+            && Some(r.block) == cx.b.current_block()
+            && r.entry == cx.b.func().entry_pc)
+            .then_some(r.producer)
+    });
+    NOW.with(|n| n.set(now));
+}
+
+fn record(cx: &LiftCx, producer: Producer) {
+    if let Some(block) = cx.b.current_block() {
+        NEXT.with(|n| {
+            n.set(Some(Recorded {
+                pc: cx.next_pc(),
+                block,
+                entry: cx.b.func().entry_pc,
+                producer,
+            }))
+        });
+    }
+}
+
+/// Records `cmp`/`sub a, b` for a following condition.
+pub fn record_sub(cx: &LiftCx, a: Value, b: Value) {
+    record(cx, Producer::Sub(a, b));
+}
+
+/// Records a logical op's result for a following condition.
+pub fn record_logic(cx: &LiftCx, r: Value) {
+    record(cx, Producer::Logic(r));
+}
+
+/// `cc` straight from the recorded producer, when it has a direct form.
+fn fused(cx: &mut LiftCx, cc: ConditionCode) -> Option<Value> {
+    use ConditionCode as C;
+    let p = NOW.with(|n| n.get())?;
+    let (a, b) = match p {
+        Producer::Sub(a, b) => (a, b),
+        Producer::Logic(r) => {
+            let ty = cx.b.func().value_type(r);
+            (r, cx.b.iconst(ty, 0))
+        }
+    };
+    let icc = match (p, cc) {
+        (_, C::e) => IntCC::Eq,
+        (_, C::ne) => IntCC::Ne,
+        (_, C::l) => IntCC::Slt,
+        (_, C::ge) => IntCC::Sge,
+        (_, C::le) => IntCC::Sle,
+        (_, C::g) => IntCC::Sgt,
+        (Producer::Sub(..), C::b) => IntCC::Ult,
+        (Producer::Sub(..), C::ae) => IntCC::Uge,
+        (Producer::Sub(..), C::be) => IntCC::Ule,
+        (Producer::Sub(..), C::a) => IntCC::Ugt,
+        (Producer::Logic(_), C::s) => IntCC::Slt,
+        (Producer::Logic(_), C::ns) => IntCC::Sge,
+        (Producer::Logic(_), C::be) => IntCC::Eq,
+        (Producer::Logic(_), C::a) => IntCC::Ne,
+        _ => return None,
+    };
+    Some(cx.b.icmp(icc, a, b))
+}
+
 /// The value of condition `cc` from the flags.
 pub fn cond(cx: &mut LiftCx, cc: ConditionCode) -> Result<Value, String> {
     use ConditionCode as C;
+    if let Some(v) = fused(cx, cc) {
+        return Ok(v);
+    }
     let base = match cc {
         C::o | C::no => cx.b.use_reg(OF),
         C::b | C::ae => cx.b.use_reg(CF),

@@ -33,6 +33,7 @@ pub fn lift_insn(insn: &Instruction, code: &[u8], cx: &mut LiftCx) -> Result<(),
 fn route(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
     use Mnemonic as M;
     let m = insn.mnemonic();
+    flags::begin_insn(cx);
     if insn.has_lock_prefix() {
         return alu::lift_locked(insn, cx);
     }

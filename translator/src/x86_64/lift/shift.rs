@@ -43,7 +43,24 @@ pub fn lift(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
         m => return Err(format!("{m:?} is not a shift")),
     };
     commit_flags(cx, &new, count, known);
+    let r = keep_if_zero_count(cx, a, r, count, known);
     write(cx, insn, 0, r)
+}
+
+/// With a dynamic count, a masked count of zero leaves the value as it was
+/// (the computation above assumes a nonzero count).
+fn keep_if_zero_count(
+    cx: &mut LiftCx,
+    a: Value,
+    r: Value,
+    count: Value,
+    known: Option<u64>,
+) -> Value {
+    if known.is_some() {
+        return r;
+    }
+    let z = flags::is_zero(cx, count);
+    cx.b.select(z, a, r)
 }
 
 /// The masked count of operand `i` as `i8`, and its value when constant.
@@ -223,6 +240,7 @@ fn double_shift(insn: &Instruction, cx: &mut LiftCx, ty: Type) -> Result<(), Fai
         count,
         known,
     );
+    let r = keep_if_zero_count(cx, a, r, count, known);
     write(cx, insn, 0, r)
 }
 
