@@ -297,6 +297,17 @@ impl X86_64 {
     }
 }
 
+/// `time(tloc)`: seconds since the epoch, also stored at `tloc` when it
+/// is not null.
+fn time(mem: &GuestMemory, tloc: u64) -> Result<u64, Errno> {
+    // SAFETY: time(NULL) has no preconditions.
+    let now = unsafe { libc::time(std::ptr::null_mut()) } as u64;
+    if tloc != 0 {
+        mem.write_u64(tloc, now)?;
+    }
+    Ok(now)
+}
+
 /// Ok when host file descriptor `fd` is open.
 fn fd_is_open(fd: u64) -> Result<(), Errno> {
     // SAFETY: F_GETFD on any integer is harmless.
@@ -504,6 +515,7 @@ impl ArchOps for X86_64 {
     ) -> Option<ArchCall> {
         match nr {
             158 => Some(self.arch_prctl(mem, state, args[0], args[1])),
+            201 => Some(ArchCall::Done(time(mem, args[0]))),
             _ => self.legacy(nr, args),
         }
     }
