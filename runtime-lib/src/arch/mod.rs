@@ -269,6 +269,9 @@ pub trait ArchOps: Send + Sync {
     /// Folds host x87/SSE exception flags (the MXCSR low six bits) into the
     /// guest's accrued floating-point flags.
     fn accrue_fp_flags(&self, state: &CpuState, mxcsr_flags: u32);
+    /// Sets the registers whose reset value is not zero (x86_64: MXCSR
+    /// 0x1f80, the x87 control word 0x37f).
+    fn init_registers(&self, _state: &CpuState) {}
     /// System calls only this architecture has (x86_64's legacy calls and
     /// `arch_prctl`), or whose arguments it orders differently: either
     /// handled here or rewritten into a runtime call. `None` for the rest.

@@ -185,6 +185,7 @@ pub struct X86_64 {
     fs_base: usize,
     gs_base: usize,
     mxcsr: usize,
+    fcw: usize,
 }
 
 /// The x86_64 operations (built once).
@@ -226,6 +227,7 @@ impl X86_64 {
             fs_base: required_reg(arch, "fs_base"),
             gs_base: required_reg(arch, "gs_base"),
             mxcsr: required_reg(arch, "mxcsr"),
+            fcw: required_reg(arch, "fcw"),
         }
     }
 
@@ -504,6 +506,11 @@ impl ArchOps for X86_64 {
         if flags != 0 {
             state.set_reg(self.mxcsr, state.reg(self.mxcsr) | flags);
         }
+    }
+
+    fn init_registers(&self, state: &CpuState) {
+        state.set_reg(self.mxcsr, 0x1f80);
+        state.set_reg(self.fcw, 0x37f);
     }
 
     fn arch_syscall(

@@ -11,6 +11,7 @@ pub mod operand;
 mod shift;
 mod sse;
 mod string;
+mod x87;
 
 use iced_x86::{Instruction, Mnemonic};
 
@@ -186,6 +187,9 @@ fn route(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
         {
             string::lift(insn, cx)
         }
-        _ => sse::lift(insn, cx),
+        _ => match x87::lift(insn, cx) {
+            Some(r) => r,
+            None => sse::lift(insn, cx),
+        },
     }
 }
