@@ -95,6 +95,7 @@ pub fn lift(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
         | M::Cvtss2si
         | M::Cvtss2sd
         | M::Cvtsd2ss => convert(insn, cx),
+        M::Cmpss | M::Cmpsd | M::Cmpps | M::Cmppd => compare_mask(insn, cx),
         M::Stmxcsr => {
             cx.b.call_helper(Helper::FpSyncFlags, &[]);
             let v = cx.b.use_reg(MXCSR);
@@ -735,6 +736,56 @@ fn packed(insn: &Instruction, cx: &mut LiftCx, op: Packed) -> Result<(), Fail> {
     let r = match op {
         Packed::Bin(f, lane) => f(cx, lane, a, b),
         Packed::Cmp(cc, lane) => cx.b.vicmp(lane, cc, a, b),
+    };
+    cx.b.def_reg(d, r);
+    Ok(())
+}
+
+/// The predicate of `cmp{ss,sd,ps,pd}`: the float condition and whether
+/// the result is its negation (`nlt`, `nle`).
+fn cmp_predicate(imm: u64) -> Result<(FloatCC, bool), Fail> {
+    Ok(match imm {
+        0 => (FloatCC::Eq, false),
+        1 => (FloatCC::Lt, false),
+        2 => (FloatCC::Le, false),
+        3 => (FloatCC::Uno, false),
+        4 => (FloatCC::Ne, false),
+        5 => (FloatCC::Lt, true),
+        6 => (FloatCC::Le, true),
+        7 => (FloatCC::Ord, false),
+        n => return Err(format!("compare predicate {n} (AVX only)")),
+    })
+}
+
+/// `cmpss cmpsd cmpps cmppd`: all ones where the predicate holds.
+fn compare_mask(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
+    use Mnemonic as M;
+    let m = insn.mnemonic();
+    let (cc, negate) = cmp_predicate(insn.immediate(2))?;
+    let (fty, ity) = match m {
+        M::Cmpss | M::Cmpps => (Type::F32, Type::I32),
+        _ => (Type::F64, Type::I64),
+    };
+    let d = xreg(insn, 0)?;
+    let dv = cx.b.use_reg(d);
+    let r = if matches!(m, M::Cmpss | M::Cmpsd) {
+        let a = cx.b.vextract(fty, 0, dv);
+        let b = scalar_src(cx, insn, 1, fty)?;
+        let c = cx.b.fcmp(cc, a, b);
+        let c = if negate { flags::not1(cx, c) } else { c };
+        let ones = cx.b.iconst(ity, -1);
+        let zero = cx.b.iconst(ity, 0);
+        let lane = cx.b.select(c, ones, zero);
+        cx.b.vinsert(ity, 0, dv, lane)
+    } else {
+        let b = vsrc(cx, insn, 1)?;
+        let c = cx.b.vfcmp(fty, cc, dv, b);
+        if negate {
+            let ones = cx.b.vconst(u128::MAX);
+            cx.b.vxor(Type::I64, c, ones)
+        } else {
+            c
+        }
     };
     cx.b.def_reg(d, r);
     Ok(())

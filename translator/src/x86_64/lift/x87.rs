@@ -122,9 +122,8 @@ pub fn lift(insn: &Instruction, cx: &mut LiftCx) -> Option<Result<(), Fail>> {
         M::Fldenv => fldenv(insn, cx),
         M::Fincstp | M::Fdecstp => {
             let top = cx.b.use_reg(FPU_TOP);
-            let d = cx
-                .b
-                .iconst(Type::I32, if insn.mnemonic() == M::Fincstp { 1 } else { 7 });
+            let d =
+                cx.b.iconst(Type::I32, if insn.mnemonic() == M::Fincstp { 1 } else { 7 });
             let t = cx.b.iadd(top, d);
             let seven = cx.b.iconst(Type::I32, 7);
             let t = cx.b.band(t, seven);
