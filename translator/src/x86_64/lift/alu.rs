@@ -341,16 +341,25 @@ fn cmpxchg(insn: &Instruction, cx: &mut LiftCx, ty: Type) -> Result<(), Fail> {
         let a = address(cx, insn)?;
         cx.b.atomic_cas(a, expected, new)
     } else {
+        // The destination register is written (a 32-bit one zero-extended)
+        // only when the values were equal.
+        let dst = insn.op_register(0);
         let cur = read(cx, insn, 0, ty)?;
         let eq = cx.b.icmp(IntCC::Eq, cur, expected);
-        let v = cx.b.select(eq, new, cur);
-        write(cx, insn, 0, v)?;
+        let full = dst.full_register();
+        let old64 = operand::read_gpr(cx, full)?;
+        write(cx, insn, 0, new)?;
+        let new64 = operand::read_gpr(cx, full)?;
+        let v = cx.b.select(eq, new64, old64);
+        write_gpr(cx, full, v)?;
         cur
     };
     let r = cx.b.isub(expected, old);
     flags::sub(cx, expected, old, r);
     // The accumulator is written only on failure; a 32-bit write would
     // zero-extend rax, so it is kept as is when the values were equal.
+    // (The destination may be the accumulator itself: what it holds now
+    // is kept on success.)
     let eq = cx.b.icmp(IntCC::Eq, old, expected);
     if ty == Type::I32 {
         let rax = cx.b.use_reg(RAX);
@@ -359,7 +368,8 @@ fn cmpxchg(insn: &Instruction, cx: &mut LiftCx, ty: Type) -> Result<(), Fail> {
         cx.b.def_reg(RAX, v);
         Ok(())
     } else {
-        let v = cx.b.select(eq, expected, old);
+        let now = operand::read_gpr(cx, acc_reg)?;
+        let v = cx.b.select(eq, now, old);
         write_gpr(cx, acc_reg, v)
     }
 }

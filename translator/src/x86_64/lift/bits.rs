@@ -122,8 +122,16 @@ fn bit_scan(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
         let top = cx.b.iconst(ty, i128::from(ty.bits() - 1));
         cx.b.isub(top, lz)
     };
-    let r = cx.b.select(zero, old, found);
     cx.b.def_reg(ZF, zero);
+    if ty == Type::I32 && insn.op_kind(0) == OpKind::Register {
+        // A zero source leaves all 64 bits of the destination alone.
+        let full = insn.op_register(0).full_register();
+        let old64 = super::operand::read_gpr(cx, full)?;
+        let new64 = cx.b.uext(Type::I64, found);
+        let v = cx.b.select(zero, old64, new64);
+        return super::operand::write_gpr(cx, full, v);
+    }
+    let r = cx.b.select(zero, old, found);
     write(cx, insn, 0, r)
 }
 
