@@ -523,6 +523,14 @@ impl ArchOps for X86_64 {
         match nr {
             158 => Some(self.arch_prctl(mem, state, args[0], args[1])),
             201 => Some(ArchCall::Done(time(mem, args[0]))),
+            // alarm(secs): the host timer; its SIGALRM reaches the guest
+            // like any host signal the guest handles.
+            // SAFETY: alarm has no preconditions.
+            37 => Some(ArchCall::Done(Ok(u64::from(unsafe {
+                libc::alarm(args[0] as u32)
+            })))),
+            // pause(): sleep until a signal, as ppoll with nothing to wait on.
+            34 => Some(ArchCall::As(Sysno::Ppoll, [0; 6])),
             _ => self.legacy(nr, args),
         }
     }
