@@ -29,6 +29,7 @@ pub fn lift(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
     match m {
         M::Shlx | M::Shrx | M::Sarx => return bmi_shift(insn, cx, ty),
         M::Shld | M::Shrd => return double_shift(insn, cx, ty),
+        M::Rcl | M::Rcr => return rotate_through_carry(insn, cx, ty),
         _ => {}
     }
     let a = read(cx, insn, 0, ty)?;
@@ -272,4 +273,60 @@ fn narrow(cx: &mut LiftCx, v: Value, ty: Type) -> Value {
     } else {
         cx.b.ireduce(ty, v)
     }
+}
+
+/// `rcl`/`rcr`: rotation of the (width + 1)-bit value CF:dst, done at 128
+/// bits. The masked count is taken modulo 9 for bytes and 17 for words;
+/// a zero count changes nothing. CF is the bit rotated out; OF (defined
+/// for a count of 1) as Intel gives it.
+fn rotate_through_carry(insn: &Instruction, cx: &mut LiftCx, ty: Type) -> Result<(), Fail> {
+    let w = ty.bits();
+    let a = read(cx, insn, 0, ty)?;
+    let (count, known) = count(cx, insn, 1, ty)?;
+    let count = match ty {
+        Type::I8 | Type::I16 => {
+            let m = cx.b.iconst(Type::I8, i128::from(w + 1));
+            cx.b.urem(count, m)
+        }
+        _ => count,
+    };
+    let known = known.map(|k| if w < 32 { k % u64::from(w + 1) } else { k });
+    if known == Some(0) {
+        return write(cx, insn, 0, a);
+    }
+    let cf_old = cx.b.use_reg(CF);
+    let wide = cx.b.uext(Type::I128, a);
+    let c128 = cx.b.uext(Type::I128, cf_old);
+    let wv = cx.b.iconst(Type::I8, i128::from(w));
+    let cbit = cx.b.ishl(c128, wv);
+    let combined = cx.b.bor(wide, cbit);
+    let w1 = cx.b.iconst(Type::I8, i128::from(w + 1));
+    let back = cx.b.isub(w1, count);
+    let (x, y) = if insn.mnemonic() == Mnemonic::Rcl {
+        (cx.b.ishl(combined, count), cx.b.ushr(combined, back))
+    } else {
+        (cx.b.ushr(combined, count), cx.b.ishl(combined, back))
+    };
+    let r = cx.b.bor(x, y);
+    let value = cx.b.ireduce(ty, r);
+    let cf_new = bit(cx, r, w);
+    let of = if insn.mnemonic() == Mnemonic::Rcl {
+        let s = flags::sign(cx, value);
+        cx.b.bxor(s, cf_new)
+    } else {
+        let s = flags::sign(cx, a);
+        cx.b.bxor(s, cf_old)
+    };
+    commit_flags(
+        cx,
+        &NewFlags {
+            cf: cf_new,
+            of,
+            result: None,
+        },
+        count,
+        known,
+    );
+    let value = keep_if_zero_count(cx, a, value, count, known);
+    write(cx, insn, 0, value)
 }
