@@ -250,3 +250,60 @@ fn cmov_with_32_bit_operands_zero_extends_even_when_false() {
     });
     assert_eq!(r.reg(RAX), 1);
 }
+
+/// Runs `fldt (%rdi); fstpl 16(%rdi)` (or `fstps`) on an 80-bit value.
+fn narrow(mant: u64, se: u16, single: bool) -> u64 {
+    let code: &[u8] = if single {
+        &[0xdb, 0x2f, 0xd9, 0x5f, 0x10]
+    } else {
+        &[0xdb, 0x2f, 0xdd, 0x5f, 0x10]
+    };
+    let block = BlockRange {
+        start: BASE,
+        end: BASE + code.len() as u64,
+    };
+    let (f, issues) = lift_function(&X86_64Lifter, &Code(code), "t", BASE, &[block]);
+    assert!(issues.is_empty(), "{issues:?}");
+    let mut state = GuestState::new(&f.regs);
+    let mut mem = SparseMemory::new();
+    state.regs[gpr(7).index()] = 0x9000;
+    mem.store(0x9000, 8, u128::from(mant)).unwrap();
+    mem.store(0x9008, 2, u128::from(se)).unwrap();
+    mem.store(0x9010, 8, 0).unwrap();
+    let mut env = TestEnv::default();
+    let out = interp::run(&f, &mut state, &mut mem, &mut env, 10_000).unwrap();
+    assert_eq!(out, Outcome::Exit(BASE + code.len() as u64));
+    mem.load(0x9010, 8).unwrap() as u64
+}
+
+#[test]
+fn x87_narrowing_stores_round_to_nearest_even() {
+    // 1/3 in 80 bits: 0x3ffd aaaaaaaaaaaaaaab.
+    assert_eq!(
+        narrow(0xaaaa_aaaa_aaaa_aaab, 0x3ffd, false),
+        0x3fd5_5555_5555_5555
+    );
+    assert_eq!(narrow(0xaaaa_aaaa_aaaa_aaab, 0x3ffd, true), 0x3eaa_aaab);
+    // 1.0, -2.0, +inf, a quiet NaN.
+    assert_eq!(narrow(1 << 63, 0x3fff, false), 1.0f64.to_bits());
+    assert_eq!(narrow(1 << 63, 0xc000, false), (-2.0f64).to_bits());
+    assert_eq!(narrow(1 << 63, 0x7fff, false), f64::INFINITY.to_bits());
+    assert_eq!(
+        narrow(0xc000_0000_0000_0000, 0x7fff, false),
+        0x7ff8_0000_0000_0000
+    );
+    // Ties to even: 1 + 2^-53 rounds down, 1 + 3*2^-53 rounds up.
+    assert_eq!(
+        narrow((1 << 63) | (1 << 10), 0x3fff, false),
+        1.0f64.to_bits()
+    );
+    assert_eq!(
+        narrow((1 << 63) | (3 << 10), 0x3fff, false),
+        1.0f64.to_bits() + 2
+    );
+    // Overflow to infinity, the smallest denormal, underflow to zero.
+    assert_eq!(narrow(1 << 63, 0x7ffe, false), f64::INFINITY.to_bits());
+    assert_eq!(narrow(1 << 63, 0x3fff - 1074, false), 1);
+    assert_eq!(narrow(1 << 63, 0x3fff - 1076, false), 0);
+    assert_eq!(narrow(0, 0x8000, false), 0x8000_0000_0000_0000);
+}

@@ -5,10 +5,13 @@
 //! classification (`fxam`), comparisons (`fucomi`, `fcom`, `ftst`), and
 //! the control/status/environment words.
 //!
+//! Narrowing stores (`fst`/`fstp` to m64/m32) round to nearest-even
+//! exactly; in another x87 rounding mode they trap (guest SIGILL) rather
+//! than round wrongly.
+//!
 //! Not lifted (each is a `LiftError`, a guest SIGILL, never an
 //! approximation): 80-bit arithmetic (`fadd fmul fdiv fsqrt fprem
-//! frndint fscale` ...), rounding stores (`fst m64/m32`, `fist`), the
-//! transcendental instructions. They need an exact 80-bit soft-float
+//! frndint fscale` ...), `fist`, the transcendental instructions. They need an exact 80-bit soft-float
 //! runtime helper. The tag word is not tracked (slots are never
 //! "empty").
 
@@ -340,7 +343,21 @@ fn fst(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
         let a8 = cx.b.iadd(a, eight);
         cx.b.store(a8, se);
     } else {
-        return Err("x87 store to m64/m32 rounds; not lifted (no soft-float helper yet)".into());
+        let (frac_bits, exp_bits, bias, ty) = match insn.memory_size().size() {
+            8 => (52, 11, 1023, Type::I64),
+            4 => (23, 8, 127, Type::I32),
+            n => return Err(format!("fst of {n} bytes")),
+        };
+        trap_unless_nearest(cx);
+        let (mant, se) = split(cx, v);
+        let bits = narrow_float(cx, mant, se, frac_bits, exp_bits, bias);
+        let bits = if ty == Type::I64 {
+            bits
+        } else {
+            cx.b.ireduce(Type::I32, bits)
+        };
+        let a = address(cx, insn)?;
+        cx.b.store(a, bits);
     }
     if pops {
         pop(cx);
@@ -563,4 +580,109 @@ fn fldenv(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
     let sw = cx.b.band(sw, keep);
     cx.b.def_reg(FSW, sw);
     Ok(())
+}
+
+/// Stops the guest (SIGILL) when the x87 rounding control is not
+/// round-to-nearest: the narrowing stores only implement that mode.
+fn trap_unless_nearest(cx: &mut LiftCx) {
+    let cw = cx.b.use_reg(FCW);
+    let rc = cx.b.iconst(Type::I32, 0xc00);
+    let mode = cx.b.band(cw, rc);
+    let zero = cx.b.iconst(Type::I32, 0);
+    let other = cx.b.icmp(IntCC::Ne, mode, zero);
+    let bad = cx.b.create_block();
+    let ok = cx.b.create_block();
+    cx.b.brif(other, bad, ok);
+    cx.b.switch_to_block(bad);
+    cx.trap(vmtrans_ir::TrapKind::Illegal);
+    cx.b.switch_to_block(ok);
+}
+
+/// An 80-bit value rounded to nearest-even into an IEEE format
+/// (`frac_bits`, `exp_bits`, `bias`), as raw bits in an i64: NaNs quieted
+/// with their top payload, overflow to infinity, underflow through the
+/// format's denormals to zero. Rounding is done at 128 bits.
+fn narrow_float(
+    cx: &mut LiftCx,
+    mant: Value,
+    se: Value,
+    frac_bits: u32,
+    exp_bits: u32,
+    bias: i64,
+) -> Value {
+    let c64 = |cx: &mut LiftCx, v: i64| cx.b.iconst(Type::I64, i128::from(v));
+    let c128 = |cx: &mut LiftCx, v: i128| cx.b.iconst(Type::I128, v);
+    let se64 = cx.b.uext(Type::I64, se);
+    let s15 = cx.b.iconst(Type::I8, 15);
+    let sign = cx.b.ushr(se64, s15);
+    let top = cx.b.iconst(Type::I8, i128::from(frac_bits + exp_bits));
+    let sign_bit = cx.b.ishl(sign, top);
+    let emask = c64(cx, 0x7fff);
+    let e = cx.b.band(se64, emask);
+    let max_field = (1i64 << exp_bits) - 1;
+    let inf = c64(cx, max_field << frac_bits);
+    // NaN: quiet, payload's top bits kept.
+    let payload_shift = cx.b.iconst(Type::I8, i128::from(63 - frac_bits));
+    let payload = cx.b.ushr(mant, payload_shift);
+    let fmask = c64(cx, (1i64 << frac_bits) - 1);
+    let payload = cx.b.band(payload, fmask);
+    let quiet = c64(cx, 1i64 << (frac_bits - 1));
+    let nan = cx.b.bor(inf, quiet);
+    let nan = cx.b.bor(nan, payload);
+    let fraction_mask = c64(cx, i64::MAX);
+    let fraction = cx.b.band(mant, fraction_mask);
+    let zero = c64(cx, 0);
+    let frac_zero = cx.b.icmp(IntCC::Eq, fraction, zero);
+    let special = cx.b.icmp(IntCC::Eq, e, emask);
+    let special_bits = cx.b.select(frac_zero, inf, nan);
+    // Finite: exponent in the target format and the shift that drops the
+    // extra mantissa bits (more when the result is denormal).
+    let rebias = c64(cx, 16383 - bias);
+    let te = cx.b.isub(e, rebias);
+    let one = c64(cx, 1);
+    let base_shift = c64(cx, i64::from(63 - frac_bits));
+    let below = cx.b.isub(one, te);
+    let is_denorm = cx.b.icmp(IntCC::Slt, te, one);
+    let extra = cx.b.select(is_denorm, below, zero);
+    let shift = cx.b.iadd(base_shift, extra);
+    let cap = c64(cx, 65);
+    let shift = cx.b.umin(shift, cap);
+    let sh8 = cx.b.ireduce(Type::I8, shift);
+    let m128 = cx.b.uext(Type::I128, mant);
+    let q = cx.b.ushr(m128, sh8);
+    let one128 = c128(cx, 1);
+    let unit = cx.b.ishl(one128, sh8);
+    let low_mask = cx.b.isub(unit, one128);
+    let rem = cx.b.band(m128, low_mask);
+    let one8 = cx_one8(cx);
+    let half = cx.b.ushr(unit, one8);
+    let gt = cx.b.icmp(IntCC::Ugt, rem, half);
+    let eq = cx.b.icmp(IntCC::Eq, rem, half);
+    let odd128 = cx.b.band(q, one128);
+    let zero128 = c128(cx, 0);
+    let odd = cx.b.icmp(IntCC::Ne, odd128, zero128);
+    let tie_up = cx.b.band(eq, odd);
+    let up = cx.b.bor(gt, tie_up);
+    let up = cx.b.uext(Type::I128, up);
+    let q = cx.b.iadd(q, up);
+    let q = cx.b.ireduce(Type::I64, q);
+    let e_adj = cx.b.isub(te, one);
+    let e_adj = cx.b.select(is_denorm, zero, e_adj);
+    let fb = cx.b.iconst(Type::I8, i128::from(frac_bits));
+    let field = cx.b.ishl(e_adj, fb);
+    let finite = cx.b.iadd(field, q);
+    let max_e = c64(cx, max_field - 1);
+    let too_big = cx.b.icmp(IntCC::Sgt, te, max_e);
+    let rounded_over = cx.b.icmp(IntCC::Uge, finite, inf);
+    let over = cx.b.bor(too_big, rounded_over);
+    let finite = cx.b.select(over, inf, finite);
+    // 80-bit zeros and denormals are far below the target's range.
+    let e_zero = cx.b.icmp(IntCC::Eq, e, zero);
+    let finite = cx.b.select(e_zero, zero, finite);
+    let bits = cx.b.select(special, special_bits, finite);
+    cx.b.bor(bits, sign_bit)
+}
+
+fn cx_one8(cx: &mut LiftCx) -> Value {
+    cx.b.iconst(Type::I8, 1)
 }
