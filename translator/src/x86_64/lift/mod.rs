@@ -97,6 +97,8 @@ fn route(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
         | M::Sar
         | M::Rol
         | M::Ror
+        | M::Rcl
+        | M::Rcr
         | M::Shld
         | M::Shrd
         | M::Shlx

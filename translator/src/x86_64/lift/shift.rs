@@ -282,18 +282,18 @@ fn narrow(cx: &mut LiftCx, v: Value, ty: Type) -> Value {
 fn rotate_through_carry(insn: &Instruction, cx: &mut LiftCx, ty: Type) -> Result<(), Fail> {
     let w = ty.bits();
     let a = read(cx, insn, 0, ty)?;
-    let (count, known) = count(cx, insn, 1, ty)?;
+    let (masked, known_masked) = count(cx, insn, 1, ty)?;
+    if known_masked == Some(0) {
+        return write(cx, insn, 0, a);
+    }
     let count = match ty {
         Type::I8 | Type::I16 => {
             let m = cx.b.iconst(Type::I8, i128::from(w + 1));
-            cx.b.urem(count, m)
+            cx.b.urem(masked, m)
         }
-        _ => count,
+        _ => masked,
     };
-    let known = known.map(|k| if w < 32 { k % u64::from(w + 1) } else { k });
-    if known == Some(0) {
-        return write(cx, insn, 0, a);
-    }
+    let known = known_masked.map(|k| if w < 32 { k % u64::from(w + 1) } else { k });
     let cf_old = cx.b.use_reg(CF);
     let wide = cx.b.uext(Type::I128, a);
     let c128 = cx.b.uext(Type::I128, cf_old);
@@ -308,8 +308,13 @@ fn rotate_through_carry(insn: &Instruction, cx: &mut LiftCx, ty: Type) -> Result
         (cx.b.ushr(combined, count), cx.b.ishl(combined, back))
     };
     let r = cx.b.bor(x, y);
-    let value = cx.b.ireduce(ty, r);
-    let cf_new = bit(cx, r, w);
+    let rotated = cx.b.ireduce(ty, r);
+    let cf_rot = bit(cx, r, w);
+    // A rotation count of 0 (masked count 9, 18, 27 for bytes) keeps the
+    // value and CF; OF is still computed (from the unchanged value).
+    let still = flags::is_zero(cx, count);
+    let value = cx.b.select(still, a, rotated);
+    let cf_new = cx.b.select(still, cf_old, cf_rot);
     let of = if insn.mnemonic() == Mnemonic::Rcl {
         let s = flags::sign(cx, value);
         cx.b.bxor(s, cf_new)
@@ -317,6 +322,7 @@ fn rotate_through_carry(insn: &Instruction, cx: &mut LiftCx, ty: Type) -> Result
         let s = flags::sign(cx, a);
         cx.b.bxor(s, cf_old)
     };
+    let _ = known;
     commit_flags(
         cx,
         &NewFlags {
@@ -324,9 +330,8 @@ fn rotate_through_carry(insn: &Instruction, cx: &mut LiftCx, ty: Type) -> Result
             of,
             result: None,
         },
-        count,
-        known,
+        masked,
+        known_masked,
     );
-    let value = keep_if_zero_count(cx, a, value, count, known);
     write(cx, insn, 0, value)
 }
