@@ -90,6 +90,7 @@ impl Guest {
         let pid = std::process::id() as i32;
         let ctx = ThreadContext::new(Arc::clone(&self.process), pid);
         let regs = self.process.ops.regs();
+        self.process.ops.init_registers(&ctx.state);
         ctx.state.set_reg(regs.sp, self.sp);
         ctx.set_pc(self.image.entry);
         crate::fault::install(&ctx);

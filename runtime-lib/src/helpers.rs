@@ -59,7 +59,8 @@ pub extern "C" fn vmtrans_rt_read_instret(_state: *mut u8) -> u64 {
 }
 
 /// `vmtrans_rt_cpuid(state)`: x86 guests' CPUID with the leaf in `rax` and
-/// subleaf in `rcx`, answered by the host's CPUID.
+/// subleaf in `rcx`, answered by the host's CPUID filtered to what the
+/// lifter implements (see [`guest_cpuid`]).
 ///
 /// # Safety
 /// `state` must be the CPU state of a live thread context on this thread.
@@ -85,6 +86,7 @@ pub unsafe extern "C" fn vmtrans_rt_cpuid(state: *mut u8) {
             edx: 0,
         }
     };
+    let r = guest_cpuid(leaf, r);
     for (name, v) in [
         ("rax", r.eax),
         ("rbx", r.ebx),
@@ -93,6 +95,44 @@ pub unsafe extern "C" fn vmtrans_rt_cpuid(state: *mut u8) {
     ] {
         s.set_reg(idx(name), v as u64);
     }
+}
+
+/// The CPUID answer a guest sees for `leaf`: the host's, with every
+/// feature the lifter does not implement taken out, so that glibc's ifuncs
+/// pick the baseline SSE2 paths. Leaf 1 keeps FPU, TSC, CX8, CMOV, FXSR,
+/// SSE and SSE2 (no SSE3 and later, no XSAVE/OSXSAVE/AVX); leaf 7 (BMI,
+/// AVX2, ERMS, FSRM, ...), the XSAVE leaf 0xd and the trace/tile leaves
+/// report nothing; extended leaf 0x80000001 keeps LAHF, SYSCALL, NX and
+/// LM. Vendor, cache and topology leaves (0, 2, 4, 0xb, 0x8000000x) pass
+/// through so glibc sizes its cache thresholds from real values.
+#[cfg(target_arch = "x86_64")]
+fn guest_cpuid(leaf: u32, r: core::arch::x86_64::CpuidResult) -> core::arch::x86_64::CpuidResult {
+    use core::arch::x86_64::CpuidResult;
+    let zero = CpuidResult {
+        eax: 0,
+        ebx: 0,
+        ecx: 0,
+        edx: 0,
+    };
+    match leaf {
+        1 => CpuidResult {
+            ecx: 0,
+            edx: r.edx & (1 | 1 << 4 | 1 << 8 | 1 << 15 | 1 << 24 | 1 << 25 | 1 << 26),
+            ..r
+        },
+        7 | 0xd | 0x14 | 0x19 | 0x1d | 0x1e => zero,
+        0x8000_0001 => CpuidResult {
+            ecx: r.ecx & 1,
+            edx: r.edx & (1 << 11 | 1 << 20 | 1 << 29),
+            ..r
+        },
+        _ => r,
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn guest_cpuid(_leaf: u32, r: Cpuid) -> Cpuid {
+    r
 }
 
 #[cfg(not(target_arch = "x86_64"))]

@@ -9,6 +9,7 @@
 pub mod aarch64;
 pub mod generic;
 pub mod riscv64;
+pub mod x86_64;
 
 use crate::cpu::{required_reg, CpuState};
 use crate::error::Errno;
@@ -269,6 +270,30 @@ pub trait ArchOps: Send + Sync {
     /// Folds host x87/SSE exception flags (the MXCSR low six bits) into the
     /// guest's accrued floating-point flags.
     fn accrue_fp_flags(&self, state: &CpuState, mxcsr_flags: u32);
+    /// Sets the registers whose reset value is not zero (x86_64: MXCSR
+    /// 0x1f80, the x87 control word 0x37f).
+    fn init_registers(&self, _state: &CpuState) {}
+    /// System calls only this architecture has (x86_64's legacy calls and
+    /// `arch_prctl`), or whose arguments it orders differently: either
+    /// handled here or rewritten into a runtime call. `None` for the rest.
+    fn arch_syscall(
+        &self,
+        _mem: &GuestMemory,
+        _state: &CpuState,
+        _nr: u64,
+        _args: [u64; 6],
+    ) -> Option<ArchCall> {
+        None
+    }
+}
+
+/// What [`ArchOps::arch_syscall`] made of a system call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArchCall {
+    /// Handled: the result.
+    Done(Result<u64, Errno>),
+    /// The same as this runtime call with these arguments.
+    As(Sysno, [u64; 6]),
 }
 
 /// The [`ArchOps`] of `arch`, if the runtime supports it yet.
@@ -276,7 +301,7 @@ pub fn ops(arch: Arch) -> Option<&'static dyn ArchOps> {
     match arch {
         Arch::Riscv64 => Some(riscv64::ops()),
         Arch::Aarch64 => Some(aarch64::ops()),
-        Arch::X86_64 => None,
+        Arch::X86_64 => Some(x86_64::ops()),
     }
 }
 

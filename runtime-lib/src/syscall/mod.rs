@@ -16,7 +16,7 @@ mod time;
 
 pub use thread::finish_thread;
 
-use crate::arch::Sysno;
+use crate::arch::{ArchCall, Sysno};
 use crate::context::{Stop, ThreadContext};
 use crate::error::Errno;
 use crate::signals;
@@ -72,8 +72,12 @@ pub fn handle(ctx: &ThreadContext) {
     let ops = ctx.process.ops;
     let regs = ops.regs();
     let nr = ctx.state.reg(regs.syscall_nr);
-    let args = Args(regs.syscall_args.map(|i| ctx.state.reg(i)));
-    let sysno = ops.sysno(nr);
+    let raw = regs.syscall_args.map(|i| ctx.state.reg(i));
+    let (sysno, args, done) = match ops.arch_syscall(&ctx.process.mem, &ctx.state, nr, raw) {
+        Some(ArchCall::Done(r)) => (None, Args(raw), Some(r)),
+        Some(ArchCall::As(s, a)) => (Some(s), Args(a), None),
+        None => (ops.sysno(nr), Args(raw), None),
+    };
     if sysno == Some(Sysno::RtSigreturn) {
         signals::sigreturn(ctx);
         return;
@@ -83,9 +87,10 @@ pub fn handle(ctx: &ThreadContext) {
         ops.syscall_name(nr)
             .and_then(|name| call_by_name(ctx, name, &args))
     };
-    let result = match sysno {
-        Some(s) => call(ctx, s, &args),
-        None => by_name().unwrap_or_else(|| unsupported(ctx, nr)),
+    let result = match (done, sysno) {
+        (Some(r), _) => r,
+        (None, Some(s)) => call(ctx, s, &args),
+        (None, None) => by_name().unwrap_or_else(|| unsupported(ctx, nr)),
     };
     if ctx.process.options.trace_syscalls {
         trace(ctx, nr, &args, &result);
