@@ -340,10 +340,26 @@ pub fn resolve(ctx: &ThreadContext, pc: u64) -> Result<GuestFn, String> {
     }
     let f = match process.provider.lookup(pc) {
         Some(f) => f,
-        None => process.provider.translate(pc, &process.mem)?,
+        None => translate_keeping_fp_state(ctx, pc)?,
     };
     ctx.cache.borrow_mut().put(pc, f);
     Ok(f)
+}
+
+/// Translates `pc`. The translator's own float arithmetic runs on this
+/// thread: MXCSR (the guest's accrued flags and rounding mode) is saved and
+/// restored around it (translation runs in the default mode), so translating
+/// never shows up in the guest's flags.
+fn translate_keeping_fp_state(ctx: &ThreadContext, pc: u64) -> Result<GuestFn, String> {
+    #[cfg(target_arch = "x86_64")]
+    let saved = crate::helpers::read_mxcsr();
+    // The default: round to nearest, exceptions masked, no flags.
+    #[cfg(target_arch = "x86_64")]
+    crate::helpers::write_mxcsr(0x1f80);
+    let result = ctx.process.provider.translate(pc, &ctx.process.mem);
+    #[cfg(target_arch = "x86_64")]
+    crate::helpers::write_mxcsr(saved);
+    result
 }
 
 /// How far a run loop goes.

@@ -608,6 +608,20 @@ fn ordered_compares_raise_invalid_on_quiet_nan_and_feq_does_not() {
 }
 
 #[test]
+fn float_to_int_conversions_raise_inexact_when_they_drop_a_fraction() {
+    let cvt = fp(0b1100001, 2, 10, 1, A0); // fcvt.l.d a0, fa0, rtz
+    let with = |x: f64| {
+        run(&[cvt], move |s: &mut GuestState, _: &mut SparseMemory| {
+            setf(s, 10, x.to_bits())
+        })
+    };
+    let out = with(2.5);
+    assert_eq!((out.x(10), out.state.regs[FFLAGS.index()]), (2, 0x01));
+    let out = with(-3.0);
+    assert_eq!((out.x(10) as i64, out.state.regs[FFLAGS.index()]), (-3, 0));
+}
+
+#[test]
 fn fused_multiply_add_rounds_once() {
     // fmadd.d fa3, fa0, fa1, fa2 with a = 1+2^-52, b = 1-2^-52, c = -1:
     // exact result -2^-104, which a separate multiply would round to 0.

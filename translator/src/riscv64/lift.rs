@@ -732,6 +732,20 @@ fn raise_nv_if_unordered(cx: &mut LiftCx, a: Value, b: Value) {
     cx.b.def_reg(FFLAGS, new);
 }
 
+/// A float-to-integer conversion that dropped a fraction raises NX (the IR's
+/// `fround` does not; a NaN raises NV instead, through the host).
+fn raise_nx_if_rounded(cx: &mut LiftCx, a: Value, rounded: Value, is_nan: Value) {
+    const NX: u64 = 0x01;
+    let changed = cx.b.fcmp(FloatCC::Ne, a, rounded);
+    let nx = cx.b.iconst(Type::I32, NX as i128);
+    let zero = cx.b.iconst(Type::I32, 0);
+    let bit = cx.b.select(changed, nx, zero);
+    let bit = cx.b.select(is_nan, zero, bit);
+    let old = cx.b.use_reg(FFLAGS);
+    let new = cx.b.bor(old, bit);
+    cx.b.def_reg(FFLAGS, new);
+}
+
 fn lift_float_convert(i: &Insn, cx: &mut LiftCx) {
     use Op::*;
     match i.op {
@@ -793,6 +807,7 @@ fn float_to_int(i: &Insn, cx: &mut LiftCx) {
     let max = cx.b.iconst(ty, max);
     let is_nan = cx.b.fcmp(FloatCC::Uno, a, a);
     let v = cx.b.select(is_nan, max, v);
+    raise_nx_if_rounded(cx, a, rounded, is_nan);
     if ty == Type::I32 {
         set32(cx, i.rd, v);
     } else {
