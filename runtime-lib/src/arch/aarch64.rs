@@ -228,20 +228,11 @@ impl ArchOps for Aarch64 {
     }
 
     fn decode_sigaction(&self, b: &[u8]) -> SigAction {
-        let word = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-        SigAction {
-            handler: word(0),
-            flags: word(1),
-            restorer: word(2),
-            mask: word(3),
-        }
+        SigAction::from_words(b, true)
     }
 
     fn encode_sigaction(&self, act: &SigAction) -> Vec<u8> {
-        [act.handler, act.flags, act.restorer, act.mask]
-            .iter()
-            .flat_map(|w| w.to_le_bytes())
-            .collect()
+        act.to_words(true)
     }
 
     fn sigreturn_trampoline(&self) -> &'static [u8] {

@@ -194,6 +194,36 @@ pub struct SigAction {
     pub mask: u64,
 }
 
+impl SigAction {
+    /// Decodes a 64-bit `struct sigaction` made of the little-endian words
+    /// `handler, flags, [restorer,] mask`: aarch64 and x86_64 have the
+    /// `sa_restorer` word, riscv64 has not.
+    pub fn from_words(b: &[u8], with_restorer: bool) -> SigAction {
+        let word = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+        let (restorer, mask) = if with_restorer {
+            (word(2), word(3))
+        } else {
+            (0, word(2))
+        };
+        SigAction {
+            handler: word(0),
+            flags: word(1),
+            restorer,
+            mask,
+        }
+    }
+
+    /// Encodes the layout [`SigAction::from_words`] decodes.
+    pub fn to_words(&self, with_restorer: bool) -> Vec<u8> {
+        let words: &[u64] = if with_restorer {
+            &[self.handler, self.flags, self.restorer, self.mask]
+        } else {
+            &[self.handler, self.flags, self.mask]
+        };
+        words.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+}
+
 /// What a signal handler receives about the signal (the fields of
 /// `siginfo_t` the runtime fills in).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -326,5 +356,29 @@ pub(crate) fn resolve_regs(arch: Arch, n: &RegNames<'_>) -> ArchRegs {
         syscall_nr: required_reg(arch, n.syscall_nr),
         syscall_args: n.syscall_args.map(|r| required_reg(arch, r)),
         syscall_ret: required_reg(arch, n.syscall_ret),
+    }
+}
+
+#[cfg(test)]
+mod sigaction_tests {
+    use super::SigAction;
+
+    #[test]
+    fn sigaction_words_round_trip_with_and_without_restorer() {
+        let act = SigAction {
+            handler: 0x1000,
+            flags: 0x0400_0004,
+            restorer: 0x2000,
+            mask: 1 << 9,
+        };
+        let with = act.to_words(true);
+        assert_eq!(with.len(), 32);
+        assert_eq!(&with[16..24], &0x2000u64.to_le_bytes());
+        assert_eq!(SigAction::from_words(&with, true), act);
+        let without = act.to_words(false);
+        assert_eq!(without.len(), 24);
+        assert_eq!(&without[16..24], &(1u64 << 9).to_le_bytes(), "mask third");
+        let back = SigAction::from_words(&without, false);
+        assert_eq!(back, SigAction { restorer: 0, ..act });
     }
 }

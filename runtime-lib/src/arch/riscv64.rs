@@ -215,20 +215,11 @@ impl ArchOps for Riscv64 {
     }
 
     fn decode_sigaction(&self, b: &[u8]) -> SigAction {
-        let word = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-        SigAction {
-            handler: word(0),
-            flags: word(1),
-            restorer: 0,
-            mask: word(2),
-        }
+        SigAction::from_words(b, false)
     }
 
     fn encode_sigaction(&self, act: &SigAction) -> Vec<u8> {
-        [act.handler, act.flags, act.mask]
-            .iter()
-            .flat_map(|w| w.to_le_bytes())
-            .collect()
+        act.to_words(false)
     }
 
     fn sigreturn_trampoline(&self) -> &'static [u8] {
