@@ -365,20 +365,34 @@ impl ArchOps for X86_64 {
         Some("x86_64")
     }
 
+    // The field types differ between hosts; on x86_64 some casts are no-ops.
+    #[allow(clippy::unnecessary_cast)]
     fn stat_bytes(&self, st: &libc::stat) -> Vec<u8> {
-        // The host is x86_64: its struct stat is the guest's, byte for byte.
-        #[cfg(target_arch = "x86_64")]
-        {
-            let size = std::mem::size_of::<libc::stat>();
-            // SAFETY: `st` is a plain C struct of `size` bytes.
-            unsafe { std::slice::from_raw_parts((st as *const libc::stat).cast::<u8>(), size) }
-                .to_vec()
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            let _ = st;
-            unimplemented!("x86_64 guests need an x86_64 host")
-        }
+        // The x86_64 kernel `struct stat` (144 bytes), field by field, so
+        // it is right whatever the host's own layout is.
+        let mut b = Vec::with_capacity(144);
+        let mut put = |v: u64, n: usize| b.extend_from_slice(&v.to_le_bytes()[..n]);
+        put(st.st_dev as u64, 8);
+        put(st.st_ino as u64, 8);
+        put(st.st_nlink as u64, 8);
+        put(u64::from(st.st_mode), 4);
+        put(u64::from(st.st_uid), 4);
+        put(u64::from(st.st_gid), 4);
+        put(0, 4);
+        put(st.st_rdev as u64, 8);
+        put(st.st_size as u64, 8);
+        put(st.st_blksize as u64, 8);
+        put(st.st_blocks as u64, 8);
+        put(st.st_atime as u64, 8);
+        put(st.st_atime_nsec as u64, 8);
+        put(st.st_mtime as u64, 8);
+        put(st.st_mtime_nsec as u64, 8);
+        put(st.st_ctime as u64, 8);
+        put(st.st_ctime_nsec as u64, 8);
+        put(0, 8);
+        put(0, 8);
+        put(0, 8);
+        b
     }
 
     fn open_flags_to_host(&self, flags: u64) -> i32 {
@@ -554,5 +568,22 @@ mod tests {
         let s = CpuState::new(Arch::X86_64);
         ops().set_rflags(&s, 0x8c5);
         assert_eq!(ops().rflags(&s), 0x8c5 | 0x202);
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod stat_tests {
+    use super::*;
+
+    #[test]
+    fn stat_bytes_are_the_host_struct_on_an_x86_64_host() {
+        // SAFETY: a zeroed stat is valid; fstat fills it for an open file.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        let f = std::fs::File::open("/proc/self/exe").unwrap();
+        use std::os::fd::AsRawFd;
+        assert_eq!(unsafe { libc::fstat(f.as_raw_fd(), &mut st) }, 0);
+        let host =
+            unsafe { std::slice::from_raw_parts((&st as *const libc::stat).cast::<u8>(), 144) };
+        assert_eq!(ops().stat_bytes(&st), host);
     }
 }
