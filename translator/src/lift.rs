@@ -54,6 +54,21 @@ pub fn regfile_for(arch: Arch) -> RegFile {
     )
 }
 
+/// The register file of `arch`, built once and shared by every function
+/// lifted for it.
+pub fn shared_regfile(arch: Arch) -> Arc<RegFile> {
+    static FILES: [std::sync::OnceLock<Arc<RegFile>>; 3] =
+        [const { std::sync::OnceLock::new() }; 3];
+    let slot = match arch {
+        Arch::Riscv64 => 0,
+        Arch::Aarch64 => 1,
+        Arch::X86_64 => 2,
+    };
+    FILES[slot]
+        .get_or_init(|| Arc::new(regfile_for(arch)))
+        .clone()
+}
+
 /// One guest block to lift: `[start, end)` in guest addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockRange {

@@ -3,12 +3,12 @@
 //! x0..x30 are indices 0..30, then sp, pc, the N/Z/C/V flags (one `i1`
 //! each), FPCR, FPSR, TPIDR_EL0, the exclusive monitor, and v0..v31.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use vmtrans_abi::Arch;
 use vmtrans_ir::{GuestReg, RegFile};
 
-use crate::lift::regfile_for;
+use crate::lift::shared_regfile;
 
 /// General register `x<n>` (0..30).
 pub const fn x(n: u32) -> GuestReg {
@@ -47,9 +47,7 @@ pub const fn v(n: u32) -> GuestReg {
 
 /// The aarch64 register file (built once, shared by every function).
 pub fn regfile() -> Arc<RegFile> {
-    static FILE: OnceLock<Arc<RegFile>> = OnceLock::new();
-    FILE.get_or_init(|| Arc::new(regfile_for(Arch::Aarch64)))
-        .clone()
+    shared_regfile(Arch::Aarch64)
 }
 
 #[cfg(test)]

@@ -4,12 +4,12 @@
 //! 32..63 (raw 64-bit patterns; single-precision values are NaN-boxed), then
 //! the FP control fields, the PC and the LR/SC reservation.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use vmtrans_abi::Arch;
 use vmtrans_ir::{GuestReg, RegFile};
 
-use crate::lift::regfile_for;
+use crate::lift::shared_regfile;
 
 /// Integer register `n` (0..31).
 pub const fn x(n: u8) -> GuestReg {
@@ -34,9 +34,7 @@ pub const RES_VAL: GuestReg = GuestReg(68);
 
 /// The riscv64 register file (built once, shared by every function).
 pub fn regfile() -> Arc<RegFile> {
-    static FILE: OnceLock<Arc<RegFile>> = OnceLock::new();
-    FILE.get_or_init(|| Arc::new(regfile_for(Arch::Riscv64)))
-        .clone()
+    shared_regfile(Arch::Riscv64)
 }
 
 #[cfg(test)]

@@ -5,12 +5,12 @@
 //! `i1` registers, the segment bases, MXCSR, the x87 control words, the 16
 //! xmm registers and the 8 x87 stack slots.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use vmtrans_abi::Arch;
 use vmtrans_ir::{GuestReg, RegFile};
 
-use crate::lift::regfile_for;
+use crate::lift::shared_regfile;
 
 /// General register `n` (0..15, hardware encoding order).
 pub const fn gpr(n: u8) -> GuestReg {
@@ -76,9 +76,7 @@ pub const fn st(n: u8) -> GuestReg {
 
 /// The x86_64 register file (built once, shared by every function).
 pub fn regfile() -> Arc<RegFile> {
-    static FILE: OnceLock<Arc<RegFile>> = OnceLock::new();
-    FILE.get_or_init(|| Arc::new(regfile_for(Arch::X86_64)))
-        .clone()
+    shared_regfile(Arch::X86_64)
 }
 
 #[cfg(test)]
