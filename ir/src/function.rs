@@ -455,8 +455,19 @@ impl Function {
     /// sync.
     pub fn update_terminator(&mut self, block: Block, f: impl FnOnce(&mut Terminator)) {
         if let Some(mut term) = self.blocks[block.index()].term.take() {
+            let before: Vec<Block> = term.dests().iter().map(|d| d.block).collect();
             f(&mut term);
-            self.set_terminator(block, term);
+            // Most updates only change branch arguments: the edges stay.
+            if term
+                .dests()
+                .iter()
+                .map(|d| d.block)
+                .eq(before.iter().copied())
+            {
+                self.blocks[block.index()].term = Some(term);
+            } else {
+                self.set_terminator(block, term);
+            }
         }
     }
 

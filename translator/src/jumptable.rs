@@ -46,12 +46,8 @@ impl IndirectJumpResolver for IrJumpTableResolver<'_> {
         &self,
         image: &GuestImage,
         function: &discover::Function,
-        site: u64,
-    ) -> Option<Resolution> {
-        let block = function
-            .blocks
-            .iter()
-            .find(|b| b.start <= site && site < b.end)?;
+        sites: &[u64],
+    ) -> Vec<Option<Resolution>> {
         let (mut f, _) = lift_function(
             self.lifter,
             image,
@@ -63,39 +59,58 @@ impl IndirectJumpResolver for IrJumpTableResolver<'_> {
             verify_each: false,
             ..OptOptions::new(OptLevel::Basic)
         };
-        optimize_function(&mut f, &opts).ok()?;
-        // The builder's entry block carries the entry PC too, but only jumps.
-        let (ir_block, pc) = f.layout().iter().find_map(|&b| {
-            let data = f.block(b);
-            match &data.term {
-                Some(Terminator::Exit { pc }) if data.guest_pc == Some(block.start) => {
-                    Some((b, *pc))
-                }
-                _ => None,
-            }
-        })?;
-        let table = TableExpr::find(&f, pc)?;
-        let limit = function_limit(image, function);
-        if table.constant_index {
-            // The index is a constant on every path found so far (a dispatch
-            // loop reached only through its own table): take the run of
-            // entries that land on code in the function, and ask again when
-            // the function has grown (its loop then bounds the index).
-            let targets = table.leading_targets(&f, image, limit)?;
-            return Some(Resolution {
-                targets,
-                complete: false,
-            });
+        if optimize_function(&mut f, &opts).is_err() {
+            return vec![None; sites.len()];
         }
-        let count = bound(&f, ir_block, 0)
-            .or_else(|| mask_bound(&f, table.address, 0))
-            .or_else(|| object_bound(image, &table))?;
-        let targets = table.targets(&f, image, count, limit)?;
-        Some(Resolution {
-            targets,
-            complete: true,
-        })
+        let limit = function_limit(image, function);
+        sites
+            .iter()
+            .map(|&site| resolve_site(&f, image, function, site, limit))
+            .collect()
     }
+}
+
+/// The targets of the indirect jump at `site`, from the optimized IR `f` of
+/// the function that contains it.
+fn resolve_site(
+    f: &Function,
+    image: &GuestImage,
+    function: &discover::Function,
+    site: u64,
+    limit: (u64, u64),
+) -> Option<Resolution> {
+    let block = function
+        .blocks
+        .iter()
+        .find(|b| b.start <= site && site < b.end)?;
+    // The builder's entry block carries the entry PC too, but only jumps.
+    let (ir_block, pc) = f.layout().iter().find_map(|&b| {
+        let data = f.block(b);
+        match &data.term {
+            Some(Terminator::Exit { pc }) if data.guest_pc == Some(block.start) => Some((b, *pc)),
+            _ => None,
+        }
+    })?;
+    let table = TableExpr::find(f, pc)?;
+    if table.constant_index {
+        // The index is a constant on every path found so far (a dispatch
+        // loop reached only through its own table): take the run of
+        // entries that land on code in the function, and ask again when
+        // the function has grown (its loop then bounds the index).
+        let targets = table.leading_targets(f, image, limit)?;
+        return Some(Resolution {
+            targets,
+            complete: false,
+        });
+    }
+    let count = bound(f, ir_block, 0)
+        .or_else(|| mask_bound(f, table.address, 0))
+        .or_else(|| object_bound(image, &table))?;
+    let targets = table.targets(f, image, count, limit)?;
+    Some(Resolution {
+        targets,
+        complete: true,
+    })
 }
 
 /// The address range a function's targets must stay in: its symbol's extent

@@ -500,15 +500,25 @@ struct Table {
 }
 
 impl IndirectJumpResolver for Table {
-    fn resolve(&self, _: &GuestImage, function: &Function, site: u64) -> Option<Resolution> {
-        assert!(
-            function.insn(site).is_some(),
-            "the site's function is given"
-        );
-        (site == self.site).then(|| Resolution {
-            targets: self.targets.clone(),
-            complete: true,
-        })
+    fn resolve(
+        &self,
+        _: &GuestImage,
+        function: &Function,
+        sites: &[u64],
+    ) -> Vec<Option<Resolution>> {
+        sites
+            .iter()
+            .map(|&site| {
+                assert!(
+                    function.insn(site).is_some(),
+                    "the site's function is given"
+                );
+                (site == self.site).then(|| Resolution {
+                    targets: self.targets.clone(),
+                    complete: true,
+                })
+            })
+            .collect()
     }
 }
 

@@ -44,9 +44,16 @@ pub struct Resolution {
 /// Resolves the targets of an indirect jump (a jump table), given the function
 /// that contains it as discovered so far. Implemented per guest ISA.
 pub trait IndirectJumpResolver: Sync {
-    /// The targets of the indirect jump at `site` in `function`, or `None`
-    /// when the pattern is not recognised. Must be deterministic.
-    fn resolve(&self, image: &GuestImage, function: &Function, site: u64) -> Option<Resolution>;
+    /// The targets of each indirect jump of `function` at `sites`, in the
+    /// same order: `None` where the pattern is not recognised. All sites of a
+    /// function come in one call, so a resolver that analyses the whole
+    /// function does it once. Must be deterministic.
+    fn resolve(
+        &self,
+        image: &GuestImage,
+        function: &Function,
+        sites: &[u64],
+    ) -> Vec<Option<Resolution>>;
 }
 
 /// Knobs for [`discover_with`].
@@ -428,36 +435,47 @@ fn resolve_jumps(
     partial: &BTreeMap<u64, usize>,
     failed: &mut HashSet<Probe>,
 ) -> BTreeMap<u64, (Resolution, usize)> {
-    let mut owner: BTreeMap<u64, &Function> = BTreeMap::new();
-    for f in functions {
+    let mut owner: BTreeMap<u64, usize> = BTreeMap::new();
+    for (index, f) in functions.iter().enumerate() {
         for insn in f.insns.iter().filter(|i| i.flow == Flow::IndirectJump) {
             let ask = match partial.get(&insn.addr) {
                 Some(&blocks) => f.blocks.len() > blocks,
                 None => !resolved.contains_key(&insn.addr),
             };
             if ask {
-                owner.entry(insn.addr).or_insert(f);
+                owner.entry(insn.addr).or_insert(index);
             }
         }
     }
-    let probes: Vec<(u64, &Function, Probe)> = owner
-        .into_iter()
-        .map(|(site, f)| (site, f, Probe::new(site, f)))
-        .filter(|(_, _, p)| !failed.contains(p))
-        .collect();
-    let results: Vec<(Probe, Option<Resolved>)> = probes
+    // One question per function, with every site of it not known to fail.
+    let mut asked: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
+    for (site, index) in owner {
+        if !failed.contains(&Probe::new(site, &functions[index])) {
+            asked.entry(index).or_default().push(site);
+        }
+    }
+    let asked: Vec<(usize, Vec<u64>)> = asked.into_iter().collect();
+    let results: Vec<Vec<(Probe, Option<Resolved>)>> = asked
         .into_par_iter()
-        .map(|(site, f, probe)| {
-            let found = resolver.resolve(image, f, site).map(|mut res| {
-                res.targets.sort_unstable();
-                res.targets.dedup();
-                (site, (res, f.blocks.len()))
-            });
-            (probe, found)
+        .map(|(index, sites)| {
+            let f = &functions[index];
+            let found = resolver.resolve(image, f, &sites);
+            sites
+                .iter()
+                .zip(found.into_iter().chain(std::iter::repeat(None)))
+                .map(|(&site, res)| {
+                    let res = res.map(|mut res| {
+                        res.targets.sort_unstable();
+                        res.targets.dedup();
+                        (site, (res, f.blocks.len()))
+                    });
+                    (Probe::new(site, f), res)
+                })
+                .collect()
         })
         .collect();
     let mut new = BTreeMap::new();
-    for (probe, found) in results {
+    for (probe, found) in results.into_iter().flatten() {
         match found {
             Some((site, targets)) => {
                 new.insert(site, targets);
