@@ -12,6 +12,8 @@
 //!   and turns branches on constants into jumps;
 //! - [`BlockParams`]: removes block parameters that always receive the same
 //!   value (the SSA builder makes many);
+//! - [`FloatBits`]: drops NaN canonicalizations whose payload nothing
+//!   observes and folds bitcast round trips;
 //! - [`RegAccess`]: removes redundant guest register reads and writes;
 //! - [`Dce`]: removes unreachable blocks, unused side-effect-free
 //!   instructions (dead loads too: a dead load's fault is not preserved) and
@@ -20,6 +22,7 @@
 mod block_params;
 mod const_fold;
 mod dce;
+mod float_bits;
 mod regs;
 mod util;
 
@@ -31,6 +34,7 @@ use crate::verify::{verify_function, VerifyError};
 pub use block_params::BlockParams;
 pub use const_fold::ConstFold;
 pub use dce::Dce;
+pub use float_bits::FloatBits;
 pub use regs::RegAccess;
 
 /// A function-level transformation.
@@ -58,13 +62,14 @@ static CONST_FOLD: ConstFold = ConstFold;
 static BLOCK_PARAMS: BlockParams = BlockParams;
 static REG_ACCESS: RegAccess = RegAccess;
 static DCE: Dce = Dce;
+static FLOAT_BITS: FloatBits = FloatBits;
 
 /// The passes of `level`, in the order they run.
 pub fn pipeline(level: OptLevel) -> Vec<&'static dyn Pass> {
     match level {
         OptLevel::None => Vec::new(),
         OptLevel::Basic => vec![&CONST_FOLD, &BLOCK_PARAMS, &DCE],
-        OptLevel::Full => vec![&CONST_FOLD, &BLOCK_PARAMS, &REG_ACCESS, &DCE],
+        OptLevel::Full => vec![&CONST_FOLD, &BLOCK_PARAMS, &FLOAT_BITS, &REG_ACCESS, &DCE],
     }
 }
 
