@@ -53,6 +53,7 @@ pub fn runtime_symbol(name: &str) -> Option<*const u8> {
         n if n == helpers::READ_INSTRET => h::vmtrans_rt_read_instret as *const u8,
         n if n == helpers::CPUID => h::vmtrans_rt_cpuid as *const u8,
         n if n == helpers::FP_SYNC_FLAGS => h::vmtrans_rt_fp_sync_flags as *const u8,
+        n if n == helpers::FP_HOST_FLAGS => h::vmtrans_rt_fp_host_flags as *const u8,
         n if n == helpers::FP_SET_ROUNDING => h::vmtrans_rt_fp_set_rounding as *const u8,
         n if n == helpers::FLUSH_CODE => h::vmtrans_rt_flush_code as *const u8,
         n if n == helpers::CALL => dispatch::vmtrans_rt_call as *const u8,

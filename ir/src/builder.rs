@@ -299,7 +299,13 @@ impl FunctionBuilder {
             (true, Some(pc_reg), Some(pc)) => Some(self.write_pc_before_access(block, pc_reg, pc)),
             _ => None,
         };
-        if op == Opcode::CallHelper || (memory && self.precise_pc.is_some()) {
+        // A pure helper changes no guest register: nothing to reload after
+        // it. Registers are still written back before it: those writes are
+        // what keeps the guest's float ops (and the host flags they raise)
+        // before the call, where the host compiler would move them freely.
+        let pure = matches!(imm, Imm::Helper(h) if h.is_pure());
+        let clobbers = op == Opcode::CallHelper && !pure;
+        if clobbers || pure || (memory && self.precise_pc.is_some()) {
             let locals = self.snapshot(block);
             self.syncs.push(SyncPoint {
                 block,
@@ -308,7 +314,7 @@ impl FunctionBuilder {
             });
         }
         self.func.append_inst(block, inst);
-        if op == Opcode::CallHelper {
+        if clobbers {
             for reg in 0..self.func.regs.len() {
                 self.locals
                     .insert((block, GuestReg(reg as u16)), LocalDef::InState(inst));

@@ -529,6 +529,9 @@ pub enum Helper {
     /// Moves the host's accumulated IEEE exception flags into the guest's flag
     /// register and clears them on the host.
     FpSyncFlags,
+    /// The host's accumulated IEEE exception flags (x86 MXCSR bits 0-5: IE
+    /// DE ZE OE UE PE), i32, left as they are. Pure: see [`Helper::is_pure`].
+    FpHostFlags,
     /// Sets the guest dynamic rounding mode (i32 argument, a [`RoundingMode`]
     /// number) in the host.
     FpSetRounding,
@@ -539,7 +542,7 @@ pub enum Helper {
 
 impl Helper {
     /// Every helper.
-    pub const ALL: [Helper; 9] = [
+    pub const ALL: [Helper; 10] = [
         Helper::Syscall,
         Helper::ReadCycle,
         Helper::ReadTime,
@@ -547,6 +550,7 @@ impl Helper {
         Helper::ReadInstret,
         Helper::Cpuid,
         Helper::FpSyncFlags,
+        Helper::FpHostFlags,
         Helper::FpSetRounding,
         Helper::FlushCode,
     ];
@@ -561,6 +565,7 @@ impl Helper {
             Helper::ReadInstret => "read_instret",
             Helper::Cpuid => "cpuid",
             Helper::FpSyncFlags => "fp_sync_flags",
+            Helper::FpHostFlags => "fp_host_flags",
             Helper::FpSetRounding => "fp_set_rounding",
             Helper::FlushCode => "flush_code",
         }
@@ -580,8 +585,17 @@ impl Helper {
             Helper::ReadCycle | Helper::ReadTime | Helper::ReadTimeFreq | Helper::ReadInstret => {
                 Some(Type::I64)
             }
+            Helper::FpHostFlags => Some(Type::I32),
             _ => None,
         }
+    }
+
+    /// A pure helper reads host state only and changes nothing the guest
+    /// can see: guest registers need no reload after it, and a call whose
+    /// result is unused can be removed. (They are written back before it, to
+    /// keep the guest's earlier operations before it.)
+    pub const fn is_pure(self) -> bool {
+        matches!(self, Helper::FpHostFlags)
     }
 
     /// Parses a name printed by [`Helper::name`].

@@ -194,6 +194,19 @@ pub unsafe extern "C" fn vmtrans_rt_fp_sync_flags(state: *mut u8) {
     let _ = state;
 }
 
+/// `vmtrans_rt_fp_host_flags(state)`: the host's accumulated SSE exception
+/// flags (MXCSR bits 0-5), without clearing them. The guest's flags are its
+/// flag register ORed with these (mapped), so reading them needs no write.
+#[no_mangle]
+pub extern "C" fn vmtrans_rt_fp_host_flags(_state: *mut u8) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        read_mxcsr() & MXCSR_FLAGS
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    0
+}
+
 /// MXCSR rounding-control value for RISC-V rounding mode `rm`: RNE→00,
 /// RDN→01, RUP→10, RTZ→11. RMM (round to nearest, ties to max magnitude)
 /// has no SSE equivalent and uses nearest-even; invalid modes too.

@@ -441,6 +441,9 @@ fn symbols() -> SymbolLookup {
     Arc::new(|name: &str| {
         let p: *const u8 = match name {
             helpers::FP_SYNC_FLAGS => rt_fp_sync_flags as *const u8,
+            helpers::FP_HOST_FLAGS => {
+                vmtrans_runtime::helpers::vmtrans_rt_fp_host_flags as *const u8
+            }
             helpers::FP_SET_ROUNDING => {
                 vmtrans_runtime::helpers::vmtrans_rt_fp_set_rounding as *const u8
             }

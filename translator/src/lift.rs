@@ -85,19 +85,50 @@ pub trait CodeSource {
     fn code(&self, addr: u64, len: usize) -> Option<&[u8]>;
 }
 
+/// A guest's "save the FP flags, compare, restore the flags" sequence,
+/// recognized at its first instruction: the compare in between then needs
+/// no host flags and the restore no flag synchronization (gcc emits it for
+/// quiet comparisons on RISC-V: `frflags; flt; fsflags`).
+#[derive(Clone, Copy, Debug)]
+pub struct SavedFpFlags {
+    /// Address of the compare.
+    pub compare_pc: u64,
+    /// Address of the restore.
+    pub restore_pc: u64,
+    /// The guest flag register's value at the save.
+    pub flags: Value,
+}
+
 /// The lifting context for one instruction: the builder plus guest-PC-aware
 /// control flow.
 pub struct LiftCx<'a> {
     /// The function builder; lifters use it for semantics.
     pub b: FunctionBuilder,
+    /// A flag save/compare/restore sequence under way in this block.
+    pub saved_fp_flags: Option<SavedFpFlags>,
     blocks: &'a BTreeMap<u64, Block>,
     /// Resolved jump tables: indirect-jump site → its possible targets.
     jump_tables: &'a HashMap<u64, Vec<u64>>,
+    code: &'a dyn CodeSource,
     pc: u64,
     len: u64,
+    /// End of the guest block being lifted.
+    block_end: u64,
 }
 
 impl LiftCx<'_> {
+    /// The bytes at `pc` (up to 16), when `pc` lies after the current
+    /// instruction in the same guest block (no branch lands in between), so
+    /// a lifter may recognize a sequence that starts here.
+    pub fn code_ahead(&self, pc: u64) -> Option<&[u8]> {
+        let ahead = pc > self.pc && pc < self.block_end;
+        let split = self.blocks.range(self.pc + 1..=pc).next().is_some();
+        if !ahead || split {
+            return None;
+        }
+        self.code.code(pc, 16)
+    }
+
     /// Guest address of the instruction being lifted.
     pub fn pc(&self) -> u64 {
         self.pc
@@ -359,10 +390,13 @@ fn lift(
     // The entry block only enters: guest code may branch back to its start.
     let mut cx = LiftCx {
         b,
+        saved_fp_flags: None,
         blocks: &map,
         jump_tables,
+        code,
         pc: entry_pc,
         len: 0,
+        block_end: entry_pc,
     };
     // Entering is not a back edge: no poll.
     match map.get(&entry_pc) {
@@ -415,6 +449,8 @@ fn lift_block(
     issues: &mut Vec<LiftIssue>,
 ) {
     let mut pc = r.start;
+    cx.block_end = r.end;
+    cx.saved_fp_flags = None;
     while pc < r.end && cx.b.is_open() {
         cx.pc = pc;
         cx.b.set_srcloc(Some(pc));

@@ -123,6 +123,15 @@ impl Env for TestEnv {
                 }
                 None
             }
+            Helper::FpHostFlags => {
+                // Guest-format pending flags as MXCSR bits.
+                let map = [(16, 1), (8, 4), (4, 8), (2, 16), (1, 32)];
+                let bits = map
+                    .iter()
+                    .filter(|(guest, _)| self.host_flags & guest != 0)
+                    .fold(0u32, |acc, (_, host)| acc | host);
+                Some(u128::from(bits))
+            }
             Helper::FpSyncFlags => {
                 state.regs[FFLAGS.index()] |= u128::from(self.host_flags);
                 self.host_flags = 0;
@@ -605,6 +614,42 @@ fn ordered_compares_raise_invalid_on_quiet_nan_and_feq_does_not() {
     assert_eq!(run(&[flt], setup).state.regs[FFLAGS.index()], 0x10);
     assert_eq!(run(&[fle], setup).state.regs[FFLAGS.index()], 0x10);
     assert_eq!(run(&[flt], setup).x(10), 0);
+}
+
+#[test]
+fn a_compare_between_saving_and_restoring_the_flags_leaves_them_as_they_were() {
+    // frflags a3; flt.d/fle.d/feq.d a0, fa0, fa1; fsflags a3 — gcc's quiet
+    // compare. The host reports NX pending; fflags starts with DZ.
+    let save = i(0x001, 0, 2, A3, 0x73);
+    let restore = i(0x001, A3, 1, 0, 0x73);
+    let signalling = 0x7ff0_0000_0000_0001u64;
+    let cases = [
+        (1, f64::NAN.to_bits(), 2.0f64.to_bits(), 0),
+        (1, signalling, 2.0f64.to_bits(), 0),
+        (2, signalling, signalling, 0),
+        (1, (-3.0f64).to_bits(), (-2.0f64).to_bits(), 1),
+        (1, (-2.0f64).to_bits(), (-3.0f64).to_bits(), 0),
+        (1, (-0.0f64).to_bits(), 0.0f64.to_bits(), 0),
+        (0, (-0.0f64).to_bits(), 0.0f64.to_bits(), 1),
+        (2, (-0.0f64).to_bits(), 0.0f64.to_bits(), 1),
+        (1, 1.0f64.to_bits(), f64::INFINITY.to_bits(), 1),
+    ];
+    for (rm, a, b, want) in cases {
+        let compare = fp(0b1010001, 11, 10, rm, A0);
+        let out = run(&[save, compare, restore], |s, _| {
+            setf(s, 10, a);
+            setf(s, 11, b);
+            s.regs[FFLAGS.index()] = 0x08;
+        });
+        let what = format!("rm {rm}: {a:#x} vs {b:#x}");
+        assert_eq!(out.x(10), want, "{what}");
+        assert_eq!(
+            out.x(13),
+            0x09,
+            "{what}: the saved flags include the host's"
+        );
+        assert_eq!(out.state.regs[FFLAGS.index()], 0x08, "{what}: no NV");
+    }
 }
 
 #[test]

@@ -23,6 +23,7 @@ fn helper_symbol(h: Helper) -> &'static str {
         Helper::ReadInstret => helpers::READ_INSTRET,
         Helper::Cpuid => helpers::CPUID,
         Helper::FpSyncFlags => helpers::FP_SYNC_FLAGS,
+        Helper::FpHostFlags => helpers::FP_HOST_FLAGS,
         Helper::FpSetRounding => helpers::FP_SET_ROUNDING,
         Helper::FlushCode => helpers::FLUSH_CODE,
     }

@@ -141,6 +141,11 @@ extern "C" fn rt_void(_state: *mut u8) {
     log("void helper".into());
 }
 
+extern "C" fn rt_host_flags(_state: *mut u8) -> u32 {
+    log("host flags".into());
+    0
+}
+
 extern "C" fn rt_set_rounding(_state: *mut u8, rm: u32) {
     log(format!("set_rounding {rm}"));
 }
@@ -207,6 +212,7 @@ pub fn stub_symbols() -> vmtrans_backends::SymbolLookup {
             helpers::READ_INSTRET => rt_read_instret as *const u8,
             helpers::CPUID | helpers::FP_SYNC_FLAGS | helpers::FLUSH_CODE => rt_void as *const u8,
             helpers::FP_SET_ROUNDING => rt_set_rounding as *const u8,
+            helpers::FP_HOST_FLAGS => rt_host_flags as *const u8,
             helpers::FP_OP => rt_fp_op as *const u8,
             _ => return None,
         };

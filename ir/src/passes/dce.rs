@@ -7,11 +7,12 @@
 //! operands), so dead cycles through block parameters go too.
 //!
 //! Side effects are stores, register writes, atomics, fences and helper
-//! calls. Loads and register reads are removable: a dead load that would
+//! calls (except pure helpers, [`crate::Helper::is_pure`]). Loads and register reads are removable: a dead load that would
 //! have faulted no longer does (the guest fault is not preserved).
 
 use crate::function::{Function, Inst, Value, ValueDef};
 use crate::interp::effect_of;
+use crate::Imm;
 
 use super::util::{remove_param, reverse_post_order};
 use super::Pass;
@@ -36,7 +37,11 @@ impl Pass for Dce {
 
 /// True when `inst` must stay even if its result is unused.
 fn has_side_effects(f: &Function, inst: Inst) -> bool {
-    effect_of(f.inst(inst).op).is_some_and(|e| e.has_side_effects())
+    let d = f.inst(inst);
+    if let Imm::Helper(h) = d.imm {
+        return !h.is_pure();
+    }
+    effect_of(d.op).is_some_and(|e| e.has_side_effects())
 }
 
 fn remove_unreachable(f: &mut Function) -> bool {

@@ -46,8 +46,10 @@ enum Access {
     Write(GuestReg, Value),
     /// A helper call: reads and writes everything.
     Clobber,
-    /// A guest memory access in a function with precise faults: a fault
-    /// there shows the whole state to the guest's signal handler.
+    /// A guest memory access in a function with precise faults (a fault
+    /// there shows the whole state to the guest's signal handler), or a
+    /// pure helper (the state writes before it order the guest's float ops
+    /// before its read of the host flags).
     Observe,
     None,
 }
@@ -60,6 +62,7 @@ fn access(f: &Function, inst: Inst) -> Access {
             None => Access::None,
         },
         (Opcode::WriteReg, Imm::Reg(r)) => Access::Write(r, d.args[0]),
+        (Opcode::CallHelper, Imm::Helper(h)) if h.is_pure() => Access::Observe,
         (Opcode::CallHelper, _) => Access::Clobber,
         (Opcode::Load | Opcode::Store | Opcode::AtomicRmw | Opcode::AtomicCas, _)
             if f.precise_faults =>

@@ -188,6 +188,9 @@ pub mod helpers {
     pub const CPUID: &str = "vmtrans_rt_cpuid";
     /// `extern "C" fn(state: *mut u8)`: fold host FP exception flags into the guest's.
     pub const FP_SYNC_FLAGS: &str = "vmtrans_rt_fp_sync_flags";
+    /// `extern "C" fn(state: *mut u8) -> u32`: the host's accumulated FP
+    /// exception flags (MXCSR bits 0-5), left as they are.
+    pub const FP_HOST_FLAGS: &str = "vmtrans_rt_fp_host_flags";
     /// `extern "C" fn(state: *mut u8, rm: u32)`: set the host rounding mode.
     pub const FP_SET_ROUNDING: &str = "vmtrans_rt_fp_set_rounding";
     /// `extern "C" fn(state: *mut u8)`: guest code changed; drop stale translations.

@@ -21,7 +21,7 @@ use vmtrans_ir::{AtomicOp, FloatCC, Helper, IntCC, RoundingMode, TrapKind, Type,
 
 use super::decode::{Family, Insn, Op};
 use super::regs::{f, x, FFLAGS, FRM, PC, RES_ADDR, RES_VAL};
-use crate::lift::{LiftCx, LiftError};
+use crate::lift::{LiftCx, LiftError, SavedFpFlags};
 
 const NAN_BOX: u64 = 0xffff_ffff_0000_0000;
 const CANON_NAN_S: u32 = 0x7fc0_0000;
@@ -379,13 +379,13 @@ fn read_csr(cx: &mut LiftCx, i: &Insn) -> Result<Value, LiftError> {
             .expect("counter helpers return a value")
     };
     Ok(match i.csr {
-        CSR_FFLAGS => read_fflags(cx),
+        CSR_FFLAGS => read_fflags(cx, Some(i)),
         CSR_FRM => {
             let v = cx.b.use_reg(FRM);
             cx.b.uext(Type::I64, v)
         }
         CSR_FCSR => {
-            let flags = read_fflags(cx);
+            let flags = read_fflags(cx, None);
             let frm = cx.b.use_reg(FRM);
             let frm = cx.b.uext(Type::I64, frm);
             let five = imm(cx, 5);
@@ -405,10 +405,90 @@ fn read_csr(cx: &mut LiftCx, i: &Insn) -> Result<Value, LiftError> {
     })
 }
 
-fn read_fflags(cx: &mut LiftCx) -> Value {
-    cx.b.call_helper(Helper::FpSyncFlags, &[]);
-    let v = cx.b.use_reg(FFLAGS);
+/// The guest's accrued flags: `fflags` ORed with the host's flags not yet
+/// folded into it (read without clearing, so nothing is written).
+/// `read` is the reading instruction when it reads `fflags` alone.
+fn read_fflags(cx: &mut LiftCx, read: Option<&Insn>) -> Value {
+    let host =
+        cx.b.call_helper(Helper::FpHostFlags, &[])
+            .expect("fp_host_flags returns the flags");
+    let host = fflags_of_mxcsr(cx, host);
+    let saved = cx.b.use_reg(FFLAGS);
+    if let Some(read) = read {
+        recognize_saved_flags(cx, read, saved);
+    }
+    let v = cx.b.bor(saved, host);
     cx.b.uext(Type::I64, v)
+}
+
+/// Maps MXCSR exception bits (IE DE ZE OE UE PE) to `fflags` (NX UF OF DZ
+/// NV, from bit 0): IE→NV, ZE→DZ, OE→OF, UE→UF, PE→NX.
+fn fflags_of_mxcsr(cx: &mut LiftCx, m: Value) -> Value {
+    // (host bit, guest bit) pairs.
+    const MAP: [(u32, u32); 5] = [(0, 4), (2, 3), (3, 2), (4, 1), (5, 0)];
+    let mut acc = cx.b.iconst(Type::I32, 0);
+    for (host, guest) in MAP {
+        let bit = cx.b.iconst(Type::I32, 1 << host);
+        let set = cx.b.band(m, bit);
+        let moved = if host > guest {
+            let k = cx.b.iconst(Type::I32, i128::from(host - guest));
+            cx.b.ushr(set, k)
+        } else {
+            let k = cx.b.iconst(Type::I32, i128::from(guest - host));
+            cx.b.ishl(set, k)
+        };
+        acc = cx.b.bor(acc, moved);
+    }
+    acc
+}
+
+/// At `frflags rd`: when the next two instructions of the block are an FP
+/// compare (not writing `rd`) and `fsflags rd`, the flags end up as they
+/// were. The compare is then lifted without touching host flags and the
+/// restore writes back `saved` without synchronizing
+/// ([`crate::lift::SavedFpFlags`]).
+fn recognize_saved_flags(cx: &mut LiftCx, read: &Insn, saved: Value) {
+    let is_frflags = read.op == Op::Csrrs && read.rs1 == 0 && read.csr == CSR_FFLAGS;
+    if !is_frflags || read.rd == 0 {
+        return;
+    }
+    let compare_pc = cx.next_pc();
+    let Some(compare) = cx
+        .code_ahead(compare_pc)
+        .and_then(|b| super::decode::decode(b, compare_pc).ok())
+    else {
+        return;
+    };
+    let restore_pc = compare_pc + u64::from(compare.len);
+    let Some(restore) = cx
+        .code_ahead(restore_pc)
+        .and_then(|b| super::decode::decode(b, restore_pc).ok())
+    else {
+        return;
+    };
+    let is_compare = matches!(
+        compare.op,
+        Op::FeqS | Op::FeqD | Op::FltS | Op::FltD | Op::FleS | Op::FleD
+    ) && compare.rd != read.rd;
+    let is_restore = restore.op == Op::Csrrw
+        && restore.csr == CSR_FFLAGS
+        && restore.rd == 0
+        && restore.rs1 == read.rd;
+    if is_compare && is_restore {
+        cx.saved_fp_flags = Some(SavedFpFlags {
+            compare_pc,
+            restore_pc,
+            flags: saved,
+        });
+    }
+}
+
+/// The saved flags when the instruction being lifted is the compare
+/// (`restore: false`) or the restore of a recognized sequence.
+fn saved_flags_at(cx: &LiftCx, restore: bool) -> Option<Value> {
+    let s = cx.saved_fp_flags?;
+    let pc = if restore { s.restore_pc } else { s.compare_pc };
+    (pc == cx.pc()).then_some(s.flags)
 }
 
 fn write_csr(cx: &mut LiftCx, i: &Insn, v: Value) -> Result<(), LiftError> {
@@ -429,6 +509,13 @@ fn write_csr(cx: &mut LiftCx, i: &Insn, v: Value) -> Result<(), LiftError> {
 }
 
 fn write_fflags(cx: &mut LiftCx, v: Value) {
+    if let Some(saved) = saved_flags_at(cx, true) {
+        // The flags as they were at the save: the host's are unchanged
+        // since (the compare did not touch them) and still count.
+        cx.saved_fp_flags = None;
+        cx.b.def_reg(FFLAGS, saved);
+        return;
+    }
     // Host flags accrued so far are folded in first, then replaced.
     cx.b.call_helper(Helper::FpSyncFlags, &[]);
     let v32 = cx.b.ireduce(Type::I32, v);
@@ -708,14 +795,56 @@ fn lift_float_compare(i: &Insn, cx: &mut LiftCx) {
                 Op::FleS | Op::FleD => FloatCC::Le,
                 op => unreachable!("{op:?} is not an FP compare"),
             };
-            let c = cx.b.fcmp(cc, a, b);
-            if cc != FloatCC::Eq {
-                raise_nv_if_unordered(cx, a, b);
-            }
+            let c = if saved_flags_at(cx, false).is_some() {
+                // Its flags are about to be discarded: compare the bits,
+                // so no host flag (IE for a signalling NaN) is raised.
+                quiet_compare(cx, cc, a, b)
+            } else {
+                let c = cx.b.fcmp(cc, a, b);
+                if cc != FloatCC::Eq {
+                    raise_nv_if_unordered(cx, a, b);
+                }
+                c
+            };
             bool_to_x(cx, c)
         }
     };
     set(cx, i.rd, r);
+}
+
+/// `a cc b` (`Eq`, `Lt` or `Le`; false when unordered) computed on the bit
+/// patterns with integer ops, raising no flag: magnitudes compare as
+/// integers, and mapping a negative number to the negated magnitude orders
+/// the signs (with -0 = +0).
+fn quiet_compare(cx: &mut LiftCx, cc: FloatCC, a: Value, b: Value) -> Value {
+    let fty = cx.b.func().value_type(a);
+    let (ity, exp) = if fty == Type::F32 {
+        (Type::I32, 0x7f80_0000i128)
+    } else {
+        (Type::I64, 0x7ff0_0000_0000_0000i128)
+    };
+    let abs_mask = cx.b.iconst(ity, (1i128 << (ity.bits() - 1)) - 1);
+    let inf = cx.b.iconst(ity, exp);
+    let zero = cx.b.iconst(ity, 0);
+    let mut keys = Vec::new();
+    let mut nans = Vec::new();
+    for v in [a, b] {
+        let bits = cx.b.bitcast(ity, v);
+        let mag = cx.b.band(bits, abs_mask);
+        nans.push(cx.b.icmp(IntCC::Ugt, mag, inf));
+        let negative = cx.b.icmp(IntCC::Slt, bits, zero);
+        let neg_mag = cx.b.ineg(mag);
+        keys.push(cx.b.select(negative, neg_mag, mag));
+    }
+    let ordered_result = match cc {
+        FloatCC::Eq => cx.b.icmp(IntCC::Eq, keys[0], keys[1]),
+        FloatCC::Lt => cx.b.icmp(IntCC::Slt, keys[0], keys[1]),
+        FloatCC::Le => cx.b.icmp(IntCC::Sle, keys[0], keys[1]),
+        other => unreachable!("{other:?} is not a RISC-V compare"),
+    };
+    let unordered = cx.b.bor(nans[0], nans[1]);
+    let no = cx.b.iconst(Type::I1, 0);
+    cx.b.select(unordered, no, ordered_result)
 }
 
 /// `flt`/`fle` are signalling compares: any NaN operand (quiet too) raises
