@@ -466,79 +466,38 @@ fn verifier_failures_name_the_pass() {
     assert!(err.to_string().contains("does not dominate"), "{err}");
 }
 
+/// Two canonicalized float ops in a row, the second one's result written
+/// to `%b`; `extra` goes before the exit.
+fn canonicalized_chain(extra: &str) -> String {
+    format!(
+        "function f @0x0 {{
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = bitcast.f64 v0
+             v2 = fconst.f64 0x7ff0000000000000
+             v3 = fsub.f64 rne v2, v2
+             v4 = fcmp.f64 uno v3, v3
+             v5 = fconst.f64 0x7ff8000000000000
+             v6 = select.f64 v4, v5, v3
+             v7 = bitcast.i64 v6
+             v8 = bitcast.f64 v7
+             v9 = fadd.f64 rne v8, v1
+             v10 = fcmp.f64 uno v9, v9
+             v11 = fconst.f64 0x7ff8000000000000
+             v12 = select.f64 v10, v11, v9
+             v13 = bitcast.i64 v12
+             write_reg.i64 %b, v13
+             {extra}
+             exit v0
+         }}"
+    )
+}
+
 #[test]
 fn float_bits_drops_canonicalizations_nobody_observes() {
-    let out = apply(
-        "function f @0x0 {
-         block0:
-             v0 = read_reg.i64 %a
-             v1 = bitcast.f64 v0
-             v2 = fconst.f64 0x7ff0000000000000
-             v3 = fsub.f64 rne v2, v2
-             v4 = fcmp.f64 uno v3, v3
-             v5 = fconst.f64 0x7ff8000000000000
-             v6 = select.f64 v4, v5, v3
-             v7 = bitcast.i64 v6
-             v8 = bitcast.f64 v7
-             v9 = fadd.f64 rne v8, v1
-             v10 = fcmp.f64 uno v9, v9
-             v11 = fconst.f64 0x7ff8000000000000
-             v12 = select.f64 v10, v11, v9
-             v13 = bitcast.i64 v12
-             write_reg.i64 %b, v13
-             v14 = fcopysign.f64 v1, v6
-             v15 = bitcast.i64 v14
-             write_reg.i64 %a, v15
-             exit v0
-         }",
-        &[&FloatBits, &Dce],
-    );
     // The first canonicalization feeds only the addition (through a bitcast
-    // round trip) and a sign copy that reads its sign: it stays for the sign
-    // copy alone. Without the sign copy it goes.
-    assert_body(
-        &out,
-        "block0:
-         v0 = read_reg.i64 %a
-         v1 = bitcast.f64 v0
-         v2 = fconst.f64 0x7ff0000000000000
-         v3 = fsub.f64 rne v2, v2
-         v4 = fcmp.f64 uno v3, v3
-         v5 = fconst.f64 0x7ff8000000000000
-         v6 = select.f64 v4, v5, v3
-         v7 = fadd.f64 rne v6, v1
-         v8 = fcmp.f64 uno v7, v7
-         v9 = fconst.f64 0x7ff8000000000000
-         v10 = select.f64 v8, v9, v7
-         v11 = bitcast.i64 v10
-         write_reg.i64 %b, v11
-         v12 = fcopysign.f64 v1, v6
-         v13 = bitcast.i64 v12
-         write_reg.i64 %a, v13
-         exit v0",
-    );
-    let out = apply(
-        "function f @0x0 {
-         block0:
-             v0 = read_reg.i64 %a
-             v1 = bitcast.f64 v0
-             v2 = fconst.f64 0x7ff0000000000000
-             v3 = fsub.f64 rne v2, v2
-             v4 = fcmp.f64 uno v3, v3
-             v5 = fconst.f64 0x7ff8000000000000
-             v6 = select.f64 v4, v5, v3
-             v7 = bitcast.i64 v6
-             v8 = bitcast.f64 v7
-             v9 = fadd.f64 rne v8, v1
-             v10 = fcmp.f64 uno v9, v9
-             v11 = fconst.f64 0x7ff8000000000000
-             v12 = select.f64 v10, v11, v9
-             v13 = bitcast.i64 v12
-             write_reg.i64 %b, v13
-             exit v0
-         }",
-        &[&FloatBits, &Dce],
-    );
+    // round trip): it goes; the second one's result is written: it stays.
+    let out = apply(&canonicalized_chain(""), &[&FloatBits, &Dce]);
     assert_body(
         &out,
         "block0:
@@ -553,5 +512,14 @@ fn float_bits_drops_canonicalizations_nobody_observes() {
          v8 = bitcast.i64 v7
          write_reg.i64 %b, v8
          exit v0",
+    );
+    // A sign copy reads the sign of the canonical NaN: the first one stays.
+    let sign_copy = "v14 = fcopysign.f64 v1, v6
+             v15 = bitcast.i64 v14
+             write_reg.i64 %a, v15";
+    let out = apply(&canonicalized_chain(sign_copy), &[&FloatBits, &Dce]);
+    assert!(
+        body(&out).contains("v6 = select.f64 v4, v5, v3\nv7 = fadd.f64 rne v6, v1"),
+        "{out}"
     );
 }
