@@ -137,6 +137,7 @@ sysnos! {
     Munmap = "munmap" @ 215,
     Mremap = "mremap" @ 216,
     Clone = "clone" @ 220,
+    Execve = "execve" @ 221,
     Mmap = "mmap" @ 222,
     Fadvise64 = "fadvise64" @ 223,
     Mprotect = "mprotect" @ 226,

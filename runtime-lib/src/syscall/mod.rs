@@ -7,6 +7,7 @@
 //! failure). Numbers without a handler return `-ENOSYS` and are reported
 //! once each on stderr; with the strict option they stop the guest.
 
+mod exec;
 mod fs;
 mod mem;
 mod process;
@@ -14,6 +15,7 @@ mod signal;
 mod thread;
 mod time;
 
+pub use exec::{classify, elf_guest_arch, ExecKind};
 pub use thread::finish_thread;
 
 use crate::arch::{ArchCall, Sysno};
@@ -129,6 +131,7 @@ pub fn call(ctx: &ThreadContext, sysno: Sysno, a: &Args) -> SysResult {
         | RiscvHwprobe => process::call(ctx, sysno, a),
         RtSigaction | RtSigprocmask | RtSigreturn | Sigaltstack | Kill | Tkill | Tgkill
         | RtSigpending | RtSigsuspend => signal::call(ctx, sysno, a),
+        Execve => exec::execve(ctx, a),
         Clone | Clone3 | Futex | SetTidAddress | SetRobustList | GetRobustList => {
             thread::call(ctx, sysno, a)
         }
