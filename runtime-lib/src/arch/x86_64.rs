@@ -609,7 +609,7 @@ mod tests {
         mem.read(at, &mut back).unwrap();
         assert_eq!(back[6] & 1, 1, "revents has POLLIN");
         // SAFETY: closes the descriptors made above.
-        unsafe { libc::close(fds[0]) + libc::close(fds[1]) };
+        assert_eq!(unsafe { libc::close(fds[0]) | libc::close(fds[1]) }, 0);
     }
 
     #[test]
