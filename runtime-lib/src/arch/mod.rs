@@ -298,8 +298,9 @@ pub trait ArchOps: Send + Sync {
     /// Restores the registers from the signal frame at the stack pointer
     /// (rt_sigreturn) and returns the signal mask to restore.
     fn pop_signal_frame(&self, mem: &GuestMemory, state: &CpuState) -> Result<u64, Errno>;
-    /// Folds host x87/SSE exception flags (the MXCSR low six bits) into the
-    /// guest's accrued floating-point flags.
+    /// Folds host x87/SSE exception flags (the MXCSR low six bits, with
+    /// its flush-to-zero bit 15 when set) into the guest's accrued
+    /// floating-point flags.
     fn accrue_fp_flags(&self, state: &CpuState, mxcsr_flags: u32);
     /// Sets the registers whose reset value is not zero (x86_64: MXCSR
     /// 0x1f80, the x87 control word 0x37f).
