@@ -16,8 +16,8 @@
 //! so subnormal operands read as zero and subnormal results become zero
 //! (UFC without IXC, see the runtime's `accrue_fp_flags`). The host does
 //! not report flushed operands, so the lifter raises FPSR.IDC itself
-//! ([`input_denormal`]) for the arithmetic, compare and conversion
-//! operations.
+//! ([`input_denormal`], [`vector_input_denormal`]) for the arithmetic,
+//! compare and conversion operations.
 
 use vmtrans_ir::{FloatCC, RoundingMode, Type, Value};
 
@@ -85,15 +85,22 @@ fn arm_nan(cx: &mut LiftCx, ops: &[Value]) -> Value {
     cx.b.bitcast(ty, acc)
 }
 
+/// The magnitude mask and largest mantissa of float type `ty`: the bits
+/// `b` are subnormal exactly when `(b & mask) - 1 < max_mantissa`
+/// (unsigned).
+fn subnormal_bounds(ty: Type) -> (u64, u64) {
+    if ty == Type::F32 {
+        (0x7fff_ffff, (1 << 23) - 1)
+    } else {
+        (0x7fff_ffff_ffff_ffff, (1 << 52) - 1)
+    }
+}
+
 /// Whether `x` (a float) is subnormal: nonzero with a zero exponent.
 fn is_subnormal(cx: &mut LiftCx, x: Value) -> Value {
     let ty = cx.b.func().value_type(x);
     let ity = ty.as_int();
-    let (abs_mask, max_mantissa) = if ty == Type::F32 {
-        (0x7fff_ffff, (1 << 23) - 1)
-    } else {
-        (0x7fff_ffff_ffff_ffff, (1 << 52) - 1)
-    };
+    let (abs_mask, max_mantissa) = subnormal_bounds(ty);
     let bits_ = cx.b.bitcast(ity, x);
     let m = k(cx, ity, abs_mask);
     let abs = cx.b.band(bits_, m);
@@ -116,7 +123,40 @@ pub(super) fn input_denormal(cx: &mut LiftCx, ops: &[Value]) {
             None => s,
         });
     }
-    let Some(any) = any else { return };
+    if let Some(any) = any {
+        raise_idc_if_fz(cx, any);
+    }
+}
+
+/// [`input_denormal`] for vector operands with float lanes `ty`: any
+/// subnormal lane of `ops` (the low 64 bits only unless `q`).
+pub(super) fn vector_input_denormal(cx: &mut LiftCx, ty: Type, q: bool, ops: &[Value]) {
+    let ity = ty.as_int();
+    let (abs_mask, max_mantissa) = subnormal_bounds(ty);
+    let splat = |cx: &mut LiftCx, v: u64| {
+        let s = k(cx, ity, v);
+        cx.b.vsplat(ity, s)
+    };
+    let (m, one, max) = (splat(cx, abs_mask), splat(cx, 1), splat(cx, max_mantissa));
+    let mut any = cx.b.vconst(0);
+    for &v in ops {
+        let abs = cx.b.vand(ity, v, m);
+        let below = cx.b.visub(ity, abs, one);
+        let sub = cx.b.vicmp(ity, IntCC::Ult, below, max);
+        any = cx.b.vor(ity, any, sub);
+    }
+    if !q {
+        let low = cx.b.vconst(u128::from(u64::MAX));
+        any = cx.b.vand(Type::I64, any, low);
+    }
+    let lanes = cx.b.vreduce_umax(ity, any);
+    let zero = k(cx, ity, 0);
+    let found = cx.b.icmp(IntCC::Ne, lanes, zero);
+    raise_idc_if_fz(cx, found);
+}
+
+/// FPSR.IDC |= `any` when FPCR.FZ is set.
+fn raise_idc_if_fz(cx: &mut LiftCx, any: Value) {
     let fpcr = cx.b.use_reg(FPCR);
     let s = k(cx, Type::I32, 24 - 7);
     let fz = cx.b.ushr(fpcr, s);
