@@ -55,7 +55,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         strict: args.strict,
         trace_syscalls: args.trace_syscalls,
         exe_path: Some(std::fs::canonicalize(&args.guest).unwrap_or_else(|_| args.guest.clone())),
-        guest_runner: guest_runner(args),
+        guest_runner: Some(guest_runner(args)),
         ..RunOptions::default()
     };
     let start = Instant::now();
@@ -81,10 +81,11 @@ pub fn run(args: &RunArgs) -> Result<i32> {
 }
 
 /// The command that runs a guest program the guest `execve`s: this
-/// `vmtrans` binary's `run` with the same options.
-fn guest_runner(args: &RunArgs) -> Option<Vec<OsString>> {
-    let exe = std::env::current_exe().ok()?;
-    let mut cmd = vec![exe.into_os_string(), OsString::from("run")];
+/// `vmtrans` binary's `run` with the same options. It is named by the host
+/// `/proc/self/exe`, which still reaches this binary after its file was
+/// replaced (a rebuild while a guest runs).
+fn guest_runner(args: &RunArgs) -> Vec<OsString> {
+    let mut cmd = vec![OsString::from("/proc/self/exe"), OsString::from("run")];
     for (on, flag) in [
         (args.strict, "--strict"),
         (args.trace_syscalls, "--trace-syscalls"),
@@ -94,5 +95,5 @@ fn guest_runner(args: &RunArgs) -> Option<Vec<OsString>> {
             cmd.push(OsString::from(flag));
         }
     }
-    Some(cmd)
+    cmd
 }
