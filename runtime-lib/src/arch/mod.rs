@@ -79,6 +79,7 @@ sysnos! {
     Writev = "writev" @ 66,
     Pread64 = "pread64" @ 67,
     Pwrite64 = "pwrite64" @ 68,
+    Sendfile = "sendfile" @ 71,
     Ppoll = "ppoll" @ 73,
     Readlinkat = "readlinkat" @ 78,
     Newfstatat = "newfstatat" @ 79,

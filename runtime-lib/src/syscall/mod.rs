@@ -26,6 +26,15 @@ use crate::signals;
 /// A handler's result: the return value or the guest errno.
 pub type SysResult = Result<u64, Errno>;
 
+/// Host address of an optional guest buffer of `len` bytes (0 stays NULL).
+fn opt_ptr(ctx: &ThreadContext, addr: u64, len: u64) -> Result<u64, Errno> {
+    if addr == 0 {
+        Ok(0)
+    } else {
+        ctx.process.mem.host_ptr(addr, len).map(|p| p as u64)
+    }
+}
+
 /// The six raw system call arguments.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Args(pub [u64; 6]);
@@ -118,7 +127,7 @@ pub fn call(ctx: &ThreadContext, sysno: Sysno, a: &Args) -> SysResult {
         | Unlinkat | Renameat | Renameat2 | Faccessat | Faccessat2 | Getcwd | Chdir | Fchdir
         | Readlinkat | Symlinkat | Linkat | Statfs | Fstatfs | Truncate | Ftruncate | Fchmod
         | Fchmodat | Fchownat | Fchown | Sync | Fsync | Fdatasync | Utimensat | Flock | Ppoll
-        | Fadvise64 | CloseRange | Eventfd2 => fs::call(ctx, sysno, a),
+        | Fadvise64 | CloseRange | Eventfd2 | Sendfile => fs::call(ctx, sysno, a),
         Brk | Mmap | Munmap | Mprotect | Mremap | Madvise | Msync | Mlock | Munlock | Mlockall
         | Munlockall | Membarrier | RiscvFlushIcache => mem::call(ctx, sysno, a),
         ClockGettime | ClockGetres | Gettimeofday | Nanosleep | ClockNanosleep | Times => {
