@@ -28,6 +28,7 @@ before=$(md5sum < data.txt)
 after=$(md5sum < back.txt)
 [ "$before" = "$after" ] && echo "round trip ok"
 gzip -9 -c -n data.txt | gunzip | md5sum
+cat data.txt back.txt | wc -l
 
 echo "== sed / tr / grep"
 sed -e 's/w\([0-9]*\)/word<\1>/' -e '/^1[0-9] /!d' data.txt
