@@ -5,6 +5,9 @@
 //!   `/proc/self/exe`, which is its own translated image) and anything the
 //!   host kernel runs by itself (host ELF files, `#!` scripts, other
 //!   formats) go to the host `execve` unchanged;
+//! - a dynamically linked program of the host's ISA also goes to the host
+//!   (vmtrans translates static programs only, and the host runs it as
+//!   it is);
 //! - an ELF file of a guest ISA vmtrans translates (the guest's own ISA, or
 //!   any non-host ISA) is started through the guest runner of
 //!   [`RunOptions::guest_runner`](crate::context::RunOptions), normally
@@ -53,15 +56,45 @@ pub fn elf_guest_arch(header: &[u8]) -> Option<Arch> {
     }
 }
 
-/// Classifies the program header `header` exec'd by a guest of ISA
-/// `guest`: an ELF file of the guest's ISA or of a non-host ISA runs
-/// translated; everything else (host ELF files of a foreign guest, scripts,
-/// unknown formats, unreadable files) is the host kernel's business.
+/// Classifies the program whose first bytes are `header` (its ELF header
+/// and program headers when they fit) exec'd by a guest of ISA `guest`: a
+/// static ELF file of the guest's ISA, and any ELF file of a non-host ISA,
+/// runs translated; everything else (host programs, dynamically linked
+/// host-ISA programs, scripts, unknown formats, unreadable files) is the
+/// host kernel's business.
 pub fn classify(header: &[u8], guest: Arch) -> ExecKind {
     match elf_guest_arch(header) {
-        Some(arch) if arch == guest || arch != Arch::X86_64 => ExecKind::Guest(arch),
-        _ => ExecKind::Host,
+        Some(Arch::X86_64) if guest != Arch::X86_64 || has_interpreter(header) => ExecKind::Host,
+        Some(arch) => ExecKind::Guest(arch),
+        None => ExecKind::Host,
     }
+}
+
+/// Whether the ELF64 file starting with `header` has a `PT_INTERP`
+/// program header (is dynamically linked); false when the program headers
+/// are not within `header`.
+fn has_interpreter(header: &[u8]) -> bool {
+    const PT_INTERP: u32 = 3;
+    let u16_at = |at: usize| {
+        header
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let (Some(phoff), Some(entsize), Some(count)) = (
+        header
+            .get(32..40)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize),
+        u16_at(54),
+        u16_at(56),
+    ) else {
+        return false;
+    };
+    (0..usize::from(count)).any(|i| {
+        let at = phoff.saturating_add(i.saturating_mul(usize::from(entsize)));
+        header
+            .get(at..at.saturating_add(4))
+            .is_some_and(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) == PT_INTERP)
+    })
 }
 
 /// `execve(path, argv, envp)`.
@@ -94,12 +127,16 @@ fn is_host_self(path: &CString) -> bool {
     }
 }
 
-/// The first 64 bytes of the file (fewer, or none, when it is shorter or
-/// unreadable: the host `execve` then reports the error).
+/// How much of a program [`classify`] reads: the ELF header and, in
+/// practice, the program headers.
+const HEADER_BYTES: u64 = 4096;
+
+/// The first [`HEADER_BYTES`] of the file (fewer, or none, when it is
+/// shorter or unreadable: the host `execve` then reports the error).
 fn file_header(path: &CString) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(64);
+    let mut buf = Vec::new();
     if let Ok(f) = std::fs::File::open(std::ffi::OsStr::from_bytes(path.as_bytes())) {
-        let _ = f.take(64).read_to_end(&mut buf);
+        let _ = f.take(HEADER_BYTES).read_to_end(&mut buf);
     }
     buf
 }
@@ -202,6 +239,24 @@ mod tests {
             classify(&elf(243), Arch::Aarch64),
             ExecKind::Guest(Arch::Riscv64)
         );
+    }
+
+    #[test]
+    fn dynamic_host_isa_programs_run_natively() {
+        // One program header at 64: PT_INTERP, then PT_LOAD.
+        let mut h = elf(62);
+        h[32..40].copy_from_slice(&64u64.to_le_bytes());
+        h[54..56].copy_from_slice(&56u16.to_le_bytes());
+        h[56..58].copy_from_slice(&2u16.to_le_bytes());
+        h.resize(64 + 2 * 56, 0);
+        h[64 + 56..64 + 60].copy_from_slice(&1u32.to_le_bytes());
+        assert_eq!(classify(&h, Arch::X86_64), ExecKind::Guest(Arch::X86_64));
+        h[64..68].copy_from_slice(&3u32.to_le_bytes());
+        assert_eq!(classify(&h, Arch::X86_64), ExecKind::Host);
+        // A dynamic aarch64 program still goes to vmtrans, which says
+        // clearly that it cannot run it.
+        h[18..20].copy_from_slice(&183u16.to_le_bytes());
+        assert_eq!(classify(&h, Arch::X86_64), ExecKind::Guest(Arch::Aarch64));
     }
 
     #[test]
