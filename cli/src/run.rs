@@ -1,5 +1,6 @@
 //! `vmtrans run`: run a guest program through the JIT, like qemu-user.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,6 +25,10 @@ pub struct RunArgs {
     /// Print what was translated and how long it took.
     #[arg(short, long)]
     pub verbose: bool,
+    /// The guest's `argv[0]` (default: the guest program path as given),
+    /// like qemu-user's `-0`.
+    #[arg(long, value_name = "NAME")]
+    pub argv0: Option<String>,
     /// The guest program.
     pub guest: PathBuf,
     /// Arguments passed to the guest (after `--` if they start with `-`).
@@ -37,7 +42,11 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let image = Arc::new(GuestImage::from_bytes(&args.guest, &bytes)?);
     let lifter = lifter_for(image.arch).map_err(|e| anyhow!("{}: {e}", args.guest.display()))?;
     let provider = Arc::new(JitProvider::new(image, lifter, args.verbose)?);
-    let mut argv = vec![args.guest.display().to_string()];
+    let argv0 = args
+        .argv0
+        .clone()
+        .unwrap_or_else(|| args.guest.display().to_string());
+    let mut argv = vec![argv0];
     argv.extend(args.args.iter().cloned());
     let envp: Vec<String> = std::env::vars_os()
         .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
@@ -46,6 +55,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         strict: args.strict,
         trace_syscalls: args.trace_syscalls,
         exe_path: Some(std::fs::canonicalize(&args.guest).unwrap_or_else(|_| args.guest.clone())),
+        guest_runner: Some(guest_runner(args)),
         ..RunOptions::default()
     };
     let start = Instant::now();
@@ -68,4 +78,22 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         );
     }
     Ok(status)
+}
+
+/// The command that runs a guest program the guest `execve`s: this
+/// `vmtrans` binary's `run` with the same options. It is named by the host
+/// `/proc/self/exe`, which still reaches this binary after its file was
+/// replaced (a rebuild while a guest runs).
+fn guest_runner(args: &RunArgs) -> Vec<OsString> {
+    let mut cmd = vec![OsString::from("/proc/self/exe"), OsString::from("run")];
+    for (on, flag) in [
+        (args.strict, "--strict"),
+        (args.trace_syscalls, "--trace-syscalls"),
+        (args.verbose, "--verbose"),
+    ] {
+        if on {
+            cmd.push(OsString::from(flag));
+        }
+    }
+    cmd
 }

@@ -53,10 +53,36 @@ pub fn options_from_env() -> crate::context::RunOptions {
 use std::ffi::{CStr, OsString};
 use std::os::raw::{c_char, c_int};
 use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::dispatch::{AotEntry, AotTable, ChainProvider, CodeProvider};
 use crate::entry::{run_guest, START_FAILURE_STATUS};
+
+/// The runner for guest programs an AOT executable `execve`s (other than
+/// itself): `vmtrans run` from the host `PATH`, with this run's options;
+/// `None` when no `vmtrans` is on `PATH`.
+fn path_runner(options: &crate::context::RunOptions) -> Option<Vec<OsString>> {
+    let vmtrans = find_on_path("vmtrans", &std::env::var_os("PATH")?)?;
+    let mut cmd = vec![vmtrans.into_os_string(), OsString::from("run")];
+    if options.strict {
+        cmd.push(OsString::from("--strict"));
+    }
+    if options.trace_syscalls {
+        cmd.push(OsString::from("--trace-syscalls"));
+    }
+    Some(cmd)
+}
+
+/// The first executable file `name` in the directories of `path_list`.
+fn find_on_path(name: &str, path_list: &std::ffi::OsStr) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::split_paths(path_list)
+        .map(|dir| dir.join(name))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
 
 /// Collects a NULL-terminated C string array.
 ///
@@ -138,6 +164,7 @@ pub unsafe fn run_aot(
         .unwrap_or_default();
     let mut options = options_from_env();
     options.exe_path = std::fs::read_link("/proc/self/exe").ok();
+    options.guest_runner = path_runner(&options);
     run_guest(
         image,
         &guest_path,

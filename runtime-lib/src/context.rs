@@ -16,6 +16,7 @@ use crate::mmu::GuestMemory;
 use crate::signals::queue::PendingSet;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,6 +41,11 @@ pub struct RunOptions {
     pub thread_host_stack_size: usize,
     /// What `/proc/self/exe` names (default: the guest path made absolute).
     pub exe_path: Option<PathBuf>,
+    /// The host command that runs another guest program when the guest
+    /// `execve`s one (normally `vmtrans run` with this run's options); the
+    /// runtime appends `--argv0 ARGV0 PROGRAM -- ARGS`. `None`: such an
+    /// `execve` fails with `ENOEXEC` and a report.
+    pub guest_runner: Option<Vec<OsString>>,
 }
 
 /// Default guest stack size (Linux's default `RLIMIT_STACK`).
@@ -59,6 +65,7 @@ impl Default for RunOptions {
             host_stack_size: 1 << 30,
             thread_host_stack_size: 256 << 20,
             exe_path: None,
+            guest_runner: None,
         }
     }
 }

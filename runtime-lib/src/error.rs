@@ -92,6 +92,10 @@ impl Errno {
     pub const EEXIST: Errno = Errno(libc::EEXIST);
     /// Invalid argument.
     pub const EINVAL: Errno = Errno(libc::EINVAL);
+    /// Exec format error.
+    pub const ENOEXEC: Errno = Errno(libc::ENOEXEC);
+    /// Argument list too long.
+    pub const E2BIG: Errno = Errno(libc::E2BIG);
     /// Not a typewriter (unsupported ioctl).
     pub const ENOTTY: Errno = Errno(libc::ENOTTY);
     /// Result out of range.

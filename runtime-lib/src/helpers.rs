@@ -166,6 +166,11 @@ pub fn write_mxcsr(v: u32) {
 const MXCSR_FLAGS: u32 = 0x3f;
 /// MXCSR rounding control (bits 13-14).
 const MXCSR_RC: u32 = 0x6000;
+/// MXCSR flush-to-zero (results) and denormals-are-zero (operands).
+const MXCSR_FTZ_DAZ: u32 = 0x8040;
+/// MXCSR flush-to-zero (bit 15), passed on to
+/// [`ArchOps::accrue_fp_flags`](crate::arch::ArchOps::accrue_fp_flags).
+pub const MXCSR_FTZ: u32 = 0x8000;
 
 /// `vmtrans_rt_fp_sync_flags(state)`: folds the host's accumulated SSE
 /// exception flags into the guest's (riscv64 `fflags`: IE→NV, ZE→DZ,
@@ -187,7 +192,7 @@ pub unsafe extern "C" fn vmtrans_rt_fp_sync_flags(state: *mut u8) {
         let ctx = unsafe { ThreadContext::from_state(state) };
         ctx.process
             .ops
-            .accrue_fp_flags(&ctx.state, mxcsr & MXCSR_FLAGS);
+            .accrue_fp_flags(&ctx.state, mxcsr & (MXCSR_FLAGS | MXCSR_FTZ));
         write_mxcsr(mxcsr & !MXCSR_FLAGS);
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -220,14 +225,22 @@ pub fn mxcsr_rounding(rm: u32) -> u32 {
     rc << 13
 }
 
-/// `vmtrans_rt_fp_set_rounding(state, rm)`: sets the host rounding mode
-/// from a RISC-V `rm` value (see [`mxcsr_rounding`]).
+/// The MXCSR control bits (rounding, DAZ+FTZ) for `fp_set_rounding`'s
+/// `mode`: a RISC-V `rm` in bits 2:0 (see [`mxcsr_rounding`]) and
+/// [`FP_FLUSH_TO_ZERO`](vmtrans_abi::helpers::FP_FLUSH_TO_ZERO).
+pub fn mxcsr_controls(mode: u32) -> u32 {
+    let flush = mode & vmtrans_abi::helpers::FP_FLUSH_TO_ZERO != 0;
+    mxcsr_rounding(mode & 7) | if flush { MXCSR_FTZ_DAZ } else { 0 }
+}
+
+/// `vmtrans_rt_fp_set_rounding(state, mode)`: sets the host rounding mode
+/// and flush-to-zero from `mode` (see [`mxcsr_controls`]).
 #[no_mangle]
-pub extern "C" fn vmtrans_rt_fp_set_rounding(_state: *mut u8, rm: u32) {
+pub extern "C" fn vmtrans_rt_fp_set_rounding(_state: *mut u8, mode: u32) {
     #[cfg(target_arch = "x86_64")]
-    write_mxcsr((read_mxcsr() & !MXCSR_RC) | mxcsr_rounding(rm));
+    write_mxcsr((read_mxcsr() & !(MXCSR_RC | MXCSR_FTZ_DAZ)) | mxcsr_controls(mode));
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = rm;
+    let _ = mode;
 }
 
 /// `vmtrans_rt_flush_code(state)`: guest code changed; every thread drops
@@ -240,4 +253,37 @@ pub unsafe extern "C" fn vmtrans_rt_flush_code(state: *mut u8) {
     // SAFETY: per the contract.
     let ctx = unsafe { ThreadContext::from_state(state) };
     ctx.process.invalidate_code();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_rounding_modes_map_to_mxcsr_controls() {
+        assert_eq!(mxcsr_controls(0), 0);
+        assert_eq!(mxcsr_controls(1), 0x6000, "RTZ");
+        let fz = vmtrans_abi::helpers::FP_FLUSH_TO_ZERO;
+        assert_eq!(mxcsr_controls(fz), MXCSR_FTZ_DAZ);
+        assert_eq!(mxcsr_controls(fz | 3), MXCSR_FTZ_DAZ | 0x4000, "RUP");
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn flush_to_zero_flushes_subnormal_operands_and_results() {
+        let saved = read_mxcsr();
+        let fz = vmtrans_abi::helpers::FP_FLUSH_TO_ZERO;
+        vmtrans_rt_fp_set_rounding(std::ptr::null_mut(), fz);
+        let sub = std::hint::black_box(f64::from_bits(1 << 4));
+        let product = std::hint::black_box(sub * 16.0);
+        let tiny = std::hint::black_box(
+            std::hint::black_box(f64::MIN_POSITIVE) * std::hint::black_box(0.5),
+        );
+        vmtrans_rt_fp_set_rounding(std::ptr::null_mut(), 0);
+        let after = read_mxcsr();
+        write_mxcsr(saved);
+        assert_eq!(product.to_bits(), 0, "subnormal operand read as zero");
+        assert_eq!(tiny.to_bits(), 0, "subnormal result flushed");
+        assert_eq!(after & MXCSR_FTZ_DAZ, 0, "mode 0 turns flushing off");
+    }
 }

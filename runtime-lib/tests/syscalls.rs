@@ -88,6 +88,31 @@ fn write_to_a_pipe_and_read_back() {
 }
 
 #[test]
+fn sendfile_copies_from_a_file_and_updates_the_guest_offset() {
+    use std::os::fd::AsRawFd;
+    let ctx = process();
+    let path = std::env::temp_dir().join(format!("vmtrans-sendfile-{}", std::process::id()));
+    std::fs::write(&path, "0123456789").unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    let (r, w) = pipe(&ctx);
+    let fd = file.as_raw_fd() as u64;
+    ctx.process.mem.write_u64(SCRATCH, 2).unwrap();
+    assert_eq!(syscall(&ctx, nr::SENDFILE, &[w, fd, SCRATCH, 5]), 5);
+    assert_eq!(ctx.process.mem.read_u64(SCRATCH).unwrap(), 7);
+    assert_eq!(syscall(&ctx, nr::READ, &[r, SCRATCH + 0x100, 64]), 5);
+    assert_eq!(get(&ctx, SCRATCH + 0x100, 5), b"23456");
+    // Without an offset the file position is used and advanced.
+    assert_eq!(syscall(&ctx, nr::SENDFILE, &[w, fd, 0, 3]), 3);
+    assert_eq!(syscall(&ctx, nr::READ, &[r, SCRATCH + 0x100, 64]), 3);
+    assert_eq!(get(&ctx, SCRATCH + 0x100, 3), b"012");
+    assert_eq!(
+        syscall(&ctx, nr::SENDFILE, &[w, fd, 0x7777_0000, 3]),
+        EFAULT
+    );
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
 fn openat_read_fstat_and_statx_a_temp_file() {
     let ctx = process();
     let dir = common::temp_dir("open");

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use vmtrans_translator::discover::{
-    discover, discover_with, Block, DiscoverOptions, Discovery, FailureReason, Function,
-    IndirectJumpResolver, IndirectKind, Resolution,
+    discover, discover_function, discover_with, Block, DiscoverOptions, Discovery, FailureReason,
+    Function, IndirectJumpResolver, IndirectKind, Resolution,
 };
 use vmtrans_translator::lift::{regfile_for, LiftCx, LiftError};
 use vmtrans_translator::loader::{FdeRange, GuestImage, Symbol, SymbolKind};
@@ -376,6 +376,30 @@ fn jumps_to_other_functions_are_tail_calls() {
     assert_eq!(g.name.as_deref(), Some("g"));
     assert_eq!(shape(g), vec![(l["g"], l["h"], vec![], vec![l["h"]])]);
     assert!(d.function(l["h"]).unwrap().sources.symbol);
+}
+
+#[test]
+fn discovering_one_function_builds_just_it_with_callees_as_bounds() {
+    use I::*;
+    let (img, l) = image(&[
+        L("f"),
+        To(CALL, "g"),
+        To(BRANCH, "f"),
+        To(JUMP, "h"),
+        L("g"),
+        To(CALL, "h"),
+        Op(RET),
+        L("h"),
+        Op(RET),
+    ]);
+    let whole = discover(&img, &Toy);
+    let f = discover_function(&img, &Toy, l["f"], None).expect("f is discovered");
+    assert_eq!(f.entry, l["f"]);
+    // The same CFG as in whole-program discovery: the jump to the callee
+    // h is a tail call, not h's code absorbed into f.
+    assert_eq!(shape(&f), shape(whole.function(l["f"]).unwrap()));
+    assert!(f.block(l["h"]).is_none() && f.block(l["g"]).is_none());
+    assert!(discover_function(&img, &Toy, l["g"], None).is_some_and(|g| g.entry == l["g"]));
 }
 
 #[test]

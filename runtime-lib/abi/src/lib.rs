@@ -191,8 +191,13 @@ pub mod helpers {
     /// `extern "C" fn(state: *mut u8) -> u32`: the host's accumulated FP
     /// exception flags (MXCSR bits 0-5), left as they are.
     pub const FP_HOST_FLAGS: &str = "vmtrans_rt_fp_host_flags";
-    /// `extern "C" fn(state: *mut u8, rm: u32)`: set the host rounding mode.
+    /// `extern "C" fn(state: *mut u8, mode: u32)`: set the host rounding
+    /// mode (bits 2:0, a RISC-V `rm`) and flush-to-zero
+    /// ([`FP_FLUSH_TO_ZERO`], bit 3).
     pub const FP_SET_ROUNDING: &str = "vmtrans_rt_fp_set_rounding";
+    /// Bit of [`FP_SET_ROUNDING`]'s `mode`: subnormal operands read as zero
+    /// and subnormal results become zero (AArch64 FPCR.FZ; MXCSR DAZ+FTZ).
+    pub const FP_FLUSH_TO_ZERO: u32 = 1 << 3;
     /// `extern "C" fn(state: *mut u8)`: guest code changed; drop stale translations.
     pub const FLUSH_CODE: &str = "vmtrans_rt_flush_code";
     /// `extern "C" fn(state: *mut u8, mem: *mut u8, target: u64) -> u64`:

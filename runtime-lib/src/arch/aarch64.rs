@@ -142,6 +142,18 @@ pub fn fpcr_rounding(fpcr: u64) -> u32 {
     [0, 3, 2, 1][((fpcr >> 22) & 3) as usize]
 }
 
+/// The `fp_set_rounding` mode of FPCR: its rounding mode, and
+/// flush-to-zero when FPCR.FZ (bit 24) is set.
+pub fn fpcr_host_mode(fpcr: u64) -> u32 {
+    let fz = fpcr & (1 << 24) != 0;
+    fpcr_rounding(fpcr)
+        | if fz {
+            vmtrans_abi::helpers::FP_FLUSH_TO_ZERO
+        } else {
+            0
+        }
+}
+
 fn put(buf: &mut [u8], at: u64, bytes: &[u8]) {
     let at = at as usize;
     buf[at..at + bytes.len()].copy_from_slice(bytes);
@@ -324,7 +336,7 @@ impl ArchOps for Aarch64 {
             state.set_reg(self.fpcr, u64::from(fpcr));
             crate::helpers::vmtrans_rt_fp_set_rounding(
                 std::ptr::null_mut(),
-                fpcr_rounding(u64::from(fpcr)),
+                fpcr_host_mode(u64::from(fpcr)),
             );
             for n in 0..32 {
                 let v = u128::from_le_bytes(get::<16>(&f, frame::FPSIMD + 16 + 16 * n as u64));
@@ -334,8 +346,16 @@ impl ArchOps for Aarch64 {
         Ok(get64(frame::UC_SIGMASK))
     }
 
-    fn accrue_fp_flags(&self, state: &CpuState, mxcsr: u32) {
+    fn accrue_fp_flags(&self, state: &CpuState, mut mxcsr: u32) {
+        // With FTZ (FPCR.FZ) the host raises UE and PE for a result it
+        // flushes; the architecture raises UFC only. (A PE of another
+        // operation since the last sync is dropped with it.)
+        if mxcsr & crate::helpers::MXCSR_FTZ != 0 && mxcsr & 0x10 != 0 {
+            mxcsr &= !0x20;
+        }
         // MXCSR: IE(0) DE(1) ZE(2) OE(3) UE(4) PE(5) → IOC(0) DZC(1) OFC(2) UFC(3) IXC(4).
+        // DE is not IDC: with FZ (DAZ) the host does not report flushed
+        // inputs at all, and without FZ a subnormal input is no exception.
         let map = [(0, 1), (2, 2), (3, 4), (4, 8), (5, 16)];
         let bits = map
             .iter()
@@ -383,5 +403,20 @@ mod tests {
         assert_eq!(fpcr_rounding(1 << 22), 3);
         assert_eq!(fpcr_rounding(2 << 22), 2);
         assert_eq!(fpcr_rounding(3 << 22), 1);
+        let fz = vmtrans_abi::helpers::FP_FLUSH_TO_ZERO;
+        assert_eq!(fpcr_host_mode(1 << 22), 3);
+        assert_eq!(fpcr_host_mode((1 << 24) | (3 << 22)), 1 | fz);
+    }
+
+    #[test]
+    fn flushed_results_raise_underflow_without_inexact() {
+        let s = CpuState::new(Arch::Aarch64);
+        let o = ops();
+        // MXCSR UE|PE with FTZ on: a result flushed to zero (UFC only).
+        o.accrue_fp_flags(&s, 0x30 | crate::helpers::MXCSR_FTZ);
+        assert_eq!(s.reg(o.fpsr), 8);
+        // Without FTZ, an underflow is also inexact.
+        o.accrue_fp_flags(&s, 0x30);
+        assert_eq!(s.reg(o.fpsr), 8 | 16);
     }
 }

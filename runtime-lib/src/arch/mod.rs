@@ -79,6 +79,7 @@ sysnos! {
     Writev = "writev" @ 66,
     Pread64 = "pread64" @ 67,
     Pwrite64 = "pwrite64" @ 68,
+    Sendfile = "sendfile" @ 71,
     Ppoll = "ppoll" @ 73,
     Readlinkat = "readlinkat" @ 78,
     Newfstatat = "newfstatat" @ 79,
@@ -137,6 +138,7 @@ sysnos! {
     Munmap = "munmap" @ 215,
     Mremap = "mremap" @ 216,
     Clone = "clone" @ 220,
+    Execve = "execve" @ 221,
     Mmap = "mmap" @ 222,
     Fadvise64 = "fadvise64" @ 223,
     Mprotect = "mprotect" @ 226,
@@ -297,8 +299,9 @@ pub trait ArchOps: Send + Sync {
     /// Restores the registers from the signal frame at the stack pointer
     /// (rt_sigreturn) and returns the signal mask to restore.
     fn pop_signal_frame(&self, mem: &GuestMemory, state: &CpuState) -> Result<u64, Errno>;
-    /// Folds host x87/SSE exception flags (the MXCSR low six bits) into the
-    /// guest's accrued floating-point flags.
+    /// Folds host x87/SSE exception flags (the MXCSR low six bits, with
+    /// its flush-to-zero bit 15 when set) into the guest's accrued
+    /// floating-point flags.
     fn accrue_fp_flags(&self, state: &CpuState, mxcsr_flags: u32);
     /// Sets the registers whose reset value is not zero (x86_64: MXCSR
     /// 0x1f80, the x87 control word 0x37f).

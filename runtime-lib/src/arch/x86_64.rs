@@ -310,6 +310,21 @@ fn time(mem: &GuestMemory, tloc: u64) -> Result<u64, Errno> {
     Ok(now)
 }
 
+/// `poll(fds, nfds, timeout_ms)` (busybox `sh`'s `read` builtin uses it):
+/// the host's, on the host address of the guest's `struct pollfd` array
+/// (the same layout).
+fn poll(mem: &GuestMemory, fds: u64, nfds: u64, timeout_ms: u64) -> Result<u64, Errno> {
+    let ptr = if nfds == 0 {
+        std::ptr::null_mut()
+    } else {
+        mem.host_ptr(fds, nfds.saturating_mul(8))?
+    };
+    // SAFETY: `ptr` covers `nfds` pollfd entries of guest memory (or is
+    // NULL for none).
+    let r = unsafe { libc::poll(ptr.cast(), nfds as libc::nfds_t, timeout_ms as i32) };
+    crate::error::host_result(i64::from(r))
+}
+
 /// Ok when host file descriptor `fd` is open.
 fn fd_is_open(fd: u64) -> Result<(), Errno> {
     // SAFETY: F_GETFD on any integer is harmless.
@@ -536,6 +551,7 @@ impl ArchOps for X86_64 {
             })))),
             // pause(): sleep until a signal, as ppoll with nothing to wait on.
             34 => Some(ArchCall::As(Sysno::Ppoll, [0; 6])),
+            7 => Some(ArchCall::Done(poll(mem, args[0], args[1], args[2]))),
             _ => self.legacy(nr, args),
         }
     }
@@ -561,6 +577,39 @@ mod tests {
         assert_eq!(frame::MCONTEXT - frame::UC, 40);
         assert_eq!(frame::UC_SIGMASK - frame::UC, 296);
         assert_eq!(frame::INFO, 312);
+    }
+
+    #[test]
+    fn legacy_poll_reports_a_readable_pipe() {
+        use crate::mmu::prot;
+        let mem = GuestMemory::reserve().unwrap();
+        let at = 0x10000;
+        mem.map_fixed(at, 0x1000, prot::READ | prot::WRITE, "test")
+            .unwrap();
+        let mut fds = [0i32; 2];
+        // SAFETY: pipe writes two descriptors into `fds`.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // struct pollfd { int fd; short events; short revents; }
+        let pollfd = |fd: i32| [fd.to_le_bytes(), [1, 0, 0, 0]].concat();
+        mem.write(at, &pollfd(fds[0])).unwrap();
+        let call = |mem: &GuestMemory| match ops().arch_syscall(
+            mem,
+            &CpuState::new(Arch::X86_64),
+            7,
+            [at, 1, 0, 0, 0, 0],
+        ) {
+            Some(ArchCall::Done(r)) => r,
+            _ => panic!("poll is handled by the x86_64 ABI"),
+        };
+        assert_eq!(call(&mem), Ok(0), "nothing to read yet");
+        // SAFETY: writes one byte from a live buffer.
+        assert_eq!(unsafe { libc::write(fds[1], b"x".as_ptr().cast(), 1) }, 1);
+        assert_eq!(call(&mem), Ok(1));
+        let mut back = [0u8; 8];
+        mem.read(at, &mut back).unwrap();
+        assert_eq!(back[6] & 1, 1, "revents has POLLIN");
+        // SAFETY: closes the descriptors made above.
+        assert_eq!(unsafe { libc::close(fds[0]) | libc::close(fds[1]) }, 0);
     }
 
     #[test]

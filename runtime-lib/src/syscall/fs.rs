@@ -7,7 +7,7 @@
 //! stat`) are converted by the architecture. Paths are passed through,
 //! except `/proc/self/exe`, which names the guest program.
 
-use super::{Args, SysResult};
+use super::{opt_ptr, Args, SysResult};
 use crate::arch::Sysno;
 use crate::context::ThreadContext;
 use crate::error::{host_result, Errno};
@@ -94,6 +94,12 @@ pub(super) fn call(ctx: &ThreadContext, sysno: Sysno, a: &Args) -> SysResult {
         Utimensat => utimensat(ctx, a),
         Flock => sys(libc::SYS_flock, &[a.u(0), a.u(1)]),
         Ppoll => ppoll(ctx, a),
+        // sendfile(out_fd, in_fd, offset, count): `offset` is an optional
+        // guest `off_t` the host reads and updates (busybox cat uses it).
+        Sendfile => sys(
+            libc::SYS_sendfile,
+            &[a.u(0), a.u(1), opt_ptr(ctx, a.u(2), 8)?, a.u(3)],
+        ),
         Fadvise64 => sys(libc::SYS_fadvise64, &[a.u(0), a.u(1), a.u(2), a.u(3)]),
         CloseRange => sys(libc::SYS_close_range, &[a.u(0), a.u(1), a.u(2)]),
         Eventfd2 => sys(

@@ -7,6 +7,7 @@
 //! failure). Numbers without a handler return `-ENOSYS` and are reported
 //! once each on stderr; with the strict option they stop the guest.
 
+mod exec;
 mod fs;
 mod mem;
 mod process;
@@ -14,6 +15,7 @@ mod signal;
 mod thread;
 mod time;
 
+pub use exec::{classify, elf_guest_arch, ExecKind};
 pub use thread::finish_thread;
 
 use crate::arch::{ArchCall, Sysno};
@@ -23,6 +25,15 @@ use crate::signals;
 
 /// A handler's result: the return value or the guest errno.
 pub type SysResult = Result<u64, Errno>;
+
+/// Host address of an optional guest buffer of `len` bytes (0 stays NULL).
+fn opt_ptr(ctx: &ThreadContext, addr: u64, len: u64) -> Result<u64, Errno> {
+    if addr == 0 {
+        Ok(0)
+    } else {
+        ctx.process.mem.host_ptr(addr, len).map(|p| p as u64)
+    }
+}
 
 /// The six raw system call arguments.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -116,7 +127,7 @@ pub fn call(ctx: &ThreadContext, sysno: Sysno, a: &Args) -> SysResult {
         | Unlinkat | Renameat | Renameat2 | Faccessat | Faccessat2 | Getcwd | Chdir | Fchdir
         | Readlinkat | Symlinkat | Linkat | Statfs | Fstatfs | Truncate | Ftruncate | Fchmod
         | Fchmodat | Fchownat | Fchown | Sync | Fsync | Fdatasync | Utimensat | Flock | Ppoll
-        | Fadvise64 | CloseRange | Eventfd2 => fs::call(ctx, sysno, a),
+        | Fadvise64 | CloseRange | Eventfd2 | Sendfile => fs::call(ctx, sysno, a),
         Brk | Mmap | Munmap | Mprotect | Mremap | Madvise | Msync | Mlock | Munlock | Mlockall
         | Munlockall | Membarrier | RiscvFlushIcache => mem::call(ctx, sysno, a),
         ClockGettime | ClockGetres | Gettimeofday | Nanosleep | ClockNanosleep | Times => {
@@ -129,6 +140,7 @@ pub fn call(ctx: &ThreadContext, sysno: Sysno, a: &Args) -> SysResult {
         | RiscvHwprobe => process::call(ctx, sysno, a),
         RtSigaction | RtSigprocmask | RtSigreturn | Sigaltstack | Kill | Tkill | Tgkill
         | RtSigpending | RtSigsuspend => signal::call(ctx, sysno, a),
+        Execve => exec::execve(ctx, a),
         Clone | Clone3 | Futex | SetTidAddress | SetRobustList | GetRobustList => {
             thread::call(ctx, sysno, a)
         }

@@ -1,19 +1,10 @@
 //! Process identity, limits, exit and miscellaneous process calls.
 
 use super::fs::sys;
-use super::{exit_process, Args, SysResult};
+use super::{exit_process, opt_ptr, Args, SysResult};
 use crate::arch::Sysno;
 use crate::context::{Stop, ThreadContext};
 use crate::error::Errno;
-
-/// Host pointer of an optional guest buffer (0 stays NULL).
-fn opt_ptr(ctx: &ThreadContext, addr: u64, len: u64) -> Result<u64, Errno> {
-    if addr == 0 {
-        Ok(0)
-    } else {
-        ctx.process.mem.host_ptr(addr, len).map(|p| p as u64)
-    }
-}
 
 /// Size of `struct utsname` (six 65-byte fields).
 const UTSNAME_SIZE: usize = 6 * 65;

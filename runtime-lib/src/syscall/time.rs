@@ -3,19 +3,9 @@
 //! go to the host kernel directly.
 
 use super::fs::sys;
-use super::{Args, SysResult};
+use super::{opt_ptr, Args, SysResult};
 use crate::arch::Sysno;
 use crate::context::ThreadContext;
-use crate::error::Errno;
-
-/// Host pointer of an optional guest buffer (0 stays NULL).
-fn opt_ptr(ctx: &ThreadContext, addr: u64, len: u64) -> Result<u64, Errno> {
-    if addr == 0 {
-        Ok(0)
-    } else {
-        ctx.process.mem.host_ptr(addr, len).map(|p| p as u64)
-    }
-}
 
 pub(super) fn call(ctx: &ThreadContext, sysno: Sysno, a: &Args) -> SysResult {
     use Sysno::*;

@@ -105,6 +105,7 @@ pub mod nr {
     pub const READ: u64 = 63;
     pub const WRITE: u64 = 64;
     pub const WRITEV: u64 = 66;
+    pub const SENDFILE: u64 = 71;
     pub const READLINKAT: u64 = 78;
     pub const NEWFSTATAT: u64 = 79;
     pub const FSTAT: u64 = 80;

@@ -17,19 +17,24 @@ struct Context<'p> {
     resolved: &'p BTreeMap<u64, Vec<u64>>,
 }
 
-/// Builds every function, in parallel, sorted by entry.
+/// Builds every function (or only the one at entry `only`), in parallel,
+/// sorted by entry.
 pub(super) fn build_all(
     image: &GuestImage,
     program: &Program<'_>,
     entries: &BTreeMap<u64, Sources>,
     resolved: &BTreeMap<u64, Vec<u64>>,
+    only: Option<u64>,
 ) -> Vec<Function> {
     let cx = Context {
         insns: &program.insns,
         entries,
         resolved,
     };
-    let list: Vec<(&u64, &Sources)> = entries.iter().collect();
+    let list: Vec<(&u64, &Sources)> = entries
+        .iter()
+        .filter(|(addr, _)| only.is_none_or(|o| o == **addr))
+        .collect();
     list.into_par_iter()
         .map(|(&entry, &sources)| {
             let mut f = cx.build(entry);

@@ -10,7 +10,14 @@
 //! NaN results follow the architecture, not the host: the first signalling
 //! NaN operand quieted, else the first quiet NaN operand, else the default
 //! NaN (positive, quiet, zero payload); always the default NaN when
-//! FPCR.DN is set ([`arm_nan`]). FPCR.FZ (flush to zero) is not modelled.
+//! FPCR.DN is set ([`arm_nan`]).
+//!
+//! FPCR.FZ (flush to zero) is the host's: writing FPCR sets MXCSR DAZ+FTZ,
+//! so subnormal operands read as zero and subnormal results become zero
+//! (UFC without IXC, see the runtime's `accrue_fp_flags`). The host does
+//! not report flushed operands, so the lifter raises FPSR.IDC itself
+//! ([`input_denormal`], [`vector_input_denormal`]) for the arithmetic,
+//! compare and conversion operations.
 
 use vmtrans_ir::{FloatCC, RoundingMode, Type, Value};
 
@@ -78,6 +85,90 @@ fn arm_nan(cx: &mut LiftCx, ops: &[Value]) -> Value {
     cx.b.bitcast(ty, acc)
 }
 
+/// The magnitude mask and largest mantissa of float type `ty`: the bits
+/// `b` are subnormal exactly when `(b & mask) - 1 < max_mantissa`
+/// (unsigned).
+fn subnormal_bounds(ty: Type) -> (u64, u64) {
+    if ty == Type::F32 {
+        (0x7fff_ffff, (1 << 23) - 1)
+    } else {
+        (0x7fff_ffff_ffff_ffff, (1 << 52) - 1)
+    }
+}
+
+/// Whether `x` (a float) is subnormal: nonzero with a zero exponent.
+fn is_subnormal(cx: &mut LiftCx, x: Value) -> Value {
+    let ty = cx.b.func().value_type(x);
+    let ity = ty.as_int();
+    let (abs_mask, max_mantissa) = subnormal_bounds(ty);
+    let bits_ = cx.b.bitcast(ity, x);
+    let m = k(cx, ity, abs_mask);
+    let abs = cx.b.band(bits_, m);
+    let one = k(cx, ity, 1);
+    let below = cx.b.isub(abs, one);
+    let max = k(cx, ity, max_mantissa);
+    // abs - 1 < 2^mantissa - 1 exactly for 0 < abs < 2^mantissa.
+    cx.b.icmp(IntCC::Ult, below, max)
+}
+
+/// FPSR.IDC (input denormal) for an operation on `ops`: raised when
+/// FPCR.FZ is set and an operand is subnormal (the host flushes it to
+/// zero silently).
+pub(super) fn input_denormal(cx: &mut LiftCx, ops: &[Value]) {
+    let mut any = None;
+    for &x in ops {
+        let s = is_subnormal(cx, x);
+        any = Some(match any {
+            Some(a) => cx.b.bor(a, s),
+            None => s,
+        });
+    }
+    if let Some(any) = any {
+        raise_idc_if_fz(cx, any);
+    }
+}
+
+/// [`input_denormal`] for vector operands with float lanes `ty`: any
+/// subnormal lane of `ops` (the low 64 bits only unless `q`).
+pub(super) fn vector_input_denormal(cx: &mut LiftCx, ty: Type, q: bool, ops: &[Value]) {
+    let ity = ty.as_int();
+    let (abs_mask, max_mantissa) = subnormal_bounds(ty);
+    let splat = |cx: &mut LiftCx, v: u64| {
+        let s = k(cx, ity, v);
+        cx.b.vsplat(ity, s)
+    };
+    let (m, one, max) = (splat(cx, abs_mask), splat(cx, 1), splat(cx, max_mantissa));
+    let mut any = cx.b.vconst(0);
+    for &v in ops {
+        let abs = cx.b.vand(ity, v, m);
+        let below = cx.b.visub(ity, abs, one);
+        let sub = cx.b.vicmp(ity, IntCC::Ult, below, max);
+        any = cx.b.vor(ity, any, sub);
+    }
+    if !q {
+        let low = cx.b.vconst(u128::from(u64::MAX));
+        any = cx.b.vand(Type::I64, any, low);
+    }
+    let lanes = cx.b.vreduce_umax(ity, any);
+    let zero = k(cx, ity, 0);
+    let found = cx.b.icmp(IntCC::Ne, lanes, zero);
+    raise_idc_if_fz(cx, found);
+}
+
+/// FPSR.IDC |= `any` when FPCR.FZ is set.
+fn raise_idc_if_fz(cx: &mut LiftCx, any: Value) {
+    let fpcr = cx.b.use_reg(FPCR);
+    let s = k(cx, Type::I32, 24 - 7);
+    let fz = cx.b.ushr(fpcr, s);
+    let idc_bit = k(cx, Type::I32, 1 << 7);
+    let idc_if_fz = cx.b.band(fz, idc_bit);
+    let zero = k(cx, Type::I32, 0);
+    let idc = cx.b.select(any, idc_if_fz, zero);
+    let old = cx.b.use_reg(crate::aarch64::regs::FPSR);
+    let new = cx.b.bor(old, idc);
+    cx.b.def_reg(crate::aarch64::regs::FPSR, new);
+}
+
 /// `r`, or the architecture's NaN for `ops` when `r` is a NaN.
 pub(super) fn fix_nan(cx: &mut LiftCx, r: Value, ops: &[Value]) -> Value {
     let nan = cx.b.fcmp(FloatCC::Uno, r, r);
@@ -127,6 +218,7 @@ fn three_source(w: u32, cx: &mut LiftCx) -> Lifted {
     };
     let a = if neg_product { cx.b.fneg(a) } else { a };
     let acc = if neg_acc { cx.b.fneg(acc) } else { acc };
+    input_denormal(cx, &[a, b, acc]);
     let r = cx.b.fma(RoundingMode::Dyn, a, b, acc);
     let r = fix_nan(cx, r, &[acc, a, b]);
     set_low(cx, bits(w, 4, 0), r);
@@ -138,6 +230,9 @@ fn two_source(w: u32, cx: &mut LiftCx) -> Lifted {
     let a = low(cx, bits(w, 9, 5), ty);
     let b = low(cx, bits(w, 20, 16), ty);
     let rm = RoundingMode::Dyn;
+    if bits(w, 15, 12) <= 0b1000 {
+        input_denormal(cx, &[a, b]);
+    }
     let r = match bits(w, 15, 12) {
         0b0000 => cx.b.fmul(rm, a, b),
         0b0001 => cx.b.fdiv(rm, a, b),
@@ -176,6 +271,10 @@ fn one_source(w: u32, cx: &mut LiftCx) -> Lifted {
     let ty = fty(w, cx)?;
     let a = low(cx, bits(w, 9, 5), ty);
     let rd = bits(w, 4, 0);
+    // Everything but fmov, fabs and fneg is arithmetic on the operand.
+    if bits(w, 20, 15) > 0b000010 {
+        input_denormal(cx, &[a]);
+    }
     let r = match bits(w, 20, 15) {
         0b000000 => a,
         0b000001 => cx.b.fabs(a),
@@ -246,6 +345,7 @@ fn compare(w: u32, cx: &mut LiftCx) -> Lifted {
     } else {
         low(cx, bits(w, 20, 16), ty)
     };
+    input_denormal(cx, &[a, b]);
     set_fcmp_flags(cx, a, b);
     Ok(())
 }
@@ -364,6 +464,7 @@ fn int_conversion(w: u32, cx: &mut LiftCx) -> Lifted {
                 _ => RoundingMode::Rtz,
             };
             let a = low(cx, rn, ty);
+            input_denormal(cx, &[a]);
             let r = float_to_int(cx, a, rm, ity, opcode & 1 == 0);
             set_gp(cx, rd, r);
             Ok(())
@@ -401,6 +502,7 @@ fn fixed_point(w: u32, cx: &mut LiftCx) -> Lifted {
         }
         (3, 0b000 | 0b001) => {
             let a = low(cx, rn, ty);
+            input_denormal(cx, &[a]);
             let m = cx.b.fmul(RoundingMode::Dyn, a, factor);
             let r = float_to_int(cx, m, RoundingMode::Rtz, ity, bits(w, 18, 16) == 0);
             set_gp(cx, rd, r);

@@ -509,6 +509,7 @@ fn float_three_same(w: u32, cx: &mut LiftCx, o: &Ops) -> Lifted {
     }
     let ty = flane(sz);
     let (a, b) = (o.a, o.b);
+    super::fp::vector_input_denormal(cx, ty, o.q, &[a, b]);
     let op = (o.u, bit(w, 23), bits(w, 15, 11));
     let r = match op {
         (false, false, 0b11010) => cx.b.vfadd(ty, a, b),
@@ -522,6 +523,7 @@ fn float_three_same(w: u32, cx: &mut LiftCx, o: &Ops) -> Lifted {
         (false, sub, 0b11001) => {
             // fmla/fmls lane by lane (fused).
             let acc = vreg(cx, o.rd);
+            super::fp::vector_input_denormal(cx, ty, o.q, &[acc]);
             lanewise_fma(cx, ty, a, b, acc, sub)
         }
         (false, false, 0b11100) => cx.b.vfcmp(ty, FloatCC::Eq, a, b),
@@ -656,6 +658,15 @@ fn two_misc(w: u32, cx: &mut LiftCx) -> Lifted {
     let ty = lane(size);
     let opcode = bits(w, 16, 12);
     let zero = cx.b.vconst(0);
+    // fsqrt, fcvtzs and the float compares with zero read their lanes as
+    // numbers (FPCR.FZ applies).
+    let float_arith = matches!(
+        (opcode, u),
+        (0b11111, true) | (0b11011, false) | (0b01100..=0b01110, false)
+    );
+    if float_arith && size >= 2 {
+        super::fp::vector_input_denormal(cx, flane(size == 3), q, &[a]);
+    }
     let r = match (opcode, u) {
         (0b00000, false) if size < 3 => reverse_in(cx, a, size, 8),
         (0b00000, true) if size < 2 => reverse_in(cx, a, size, 4),

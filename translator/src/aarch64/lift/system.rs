@@ -133,7 +133,8 @@ fn msr(w: u32, cx: &mut LiftCx) -> Lifted {
 }
 
 /// Writes FPCR and moves its rounding mode (bits 23:22: RN, RP, RM, RZ)
-/// to the host as a RISC-V-numbered mode (RNE 0, RUP 3, RDN 2, RTZ 1).
+/// to the host as a RISC-V-numbered mode (RNE 0, RUP 3, RDN 2, RTZ 1),
+/// with flush-to-zero (`FP_FLUSH_TO_ZERO`, bit 3) from FPCR.FZ (bit 24).
 fn write_fpcr(cx: &mut LiftCx, v: Value) {
     let v32 = cx.b.ireduce(Type::I32, v);
     cx.b.def_reg(FPCR, v32);
@@ -145,7 +146,12 @@ fn write_fpcr(cx: &mut LiftCx, v: Value) {
     let shifted = cx.b.ushr(table, idx);
     let three = k(cx, Type::I32, 3);
     let rm = cx.b.band(shifted, three);
-    cx.b.call_helper(Helper::FpSetRounding, &[rm]);
+    let s = k(cx, Type::I32, 24 - 3);
+    let fz = cx.b.ushr(v32, s);
+    let fz_bit = k(cx, Type::I32, 1 << 3);
+    let fz = cx.b.band(fz, fz_bit);
+    let mode = cx.b.bor(rm, fz);
+    cx.b.call_helper(Helper::FpSetRounding, &[mode]);
 }
 
 /// SYS: cache maintenance user code may issue.
