@@ -687,6 +687,14 @@ fn regressions_match_qemu() {
         assert_eq!(ran, 2);
         assert!(failures.is_empty(), "FPCR {fz:#x}: {failures:?}");
     }
+    // shll2 v0.8h, v6.16b, #8 and shll v1.4s, v7.4h, #16 (gcc -O2 sha256):
+    // the widened lanes shifted by the element size.
+    let mut s = random_state(&mut Rng(3));
+    s.v[6] = 0x8877_6655_4433_2211_f0e0_d0c0_b0a0_9080;
+    s.v[7] = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210;
+    let (ran, failures) = compare(&q, &[0x6e21_38c0, 0x2e61_38e1], &[s.clone(), s]);
+    assert_eq!(ran, 2);
+    assert!(failures.is_empty(), "{failures:?}");
     // fmov v31.4h, #1.5 / fmov v4.8h, #-3.125 are FP16 (not advertised):
     // refused, not lifted as single precision.
     for w in [0x0f03_ff1fu32, 0x4f04_fd24] {

@@ -696,6 +696,19 @@ fn two_misc(w: u32, cx: &mut LiftCx) -> Lifted {
             let n = cx.b.vnarrow_usat(lane(size + 1), a, zero);
             return narrow_result(cx, q, rd, n);
         }
+        (0b10011, true) if size < 3 => {
+            // SHLL/SHLL2: widen (the low or high half) and shift left by the
+            // element size, which leaves the element in the high half.
+            let x = if q {
+                cx.b.vuwiden_hi(ty, a)
+            } else {
+                cx.b.vuwiden_lo(ty, a)
+            };
+            let sh = k(cx, Type::I32, u64::from(ty.bits()));
+            let r = cx.b.vishl(lane(size + 1), x, sh);
+            set_vreg(cx, rd, r);
+            return Ok(());
+        }
         (0b00010, u) if size < 3 => {
             // saddlp / uaddlp: add adjacent lanes into double-width lanes.
             let x = if q { a } else { fit(cx, false, a) };
