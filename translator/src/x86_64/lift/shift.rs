@@ -278,7 +278,8 @@ fn narrow(cx: &mut LiftCx, v: Value, ty: Type) -> Value {
 /// `rcl`/`rcr`: rotation of the (width + 1)-bit value CF:dst, done at 128
 /// bits. The masked count is taken modulo 9 for bytes and 17 for words;
 /// a zero count changes nothing. CF is the bit rotated out; OF (defined
-/// for a count of 1) as Intel gives it.
+/// for a count of 1) as the host CPU gives it, also for counts that rotate
+/// by zero.
 fn rotate_through_carry(insn: &Instruction, cx: &mut LiftCx, ty: Type) -> Result<(), Fail> {
     let w = ty.bits();
     let a = read(cx, insn, 0, ty)?;
@@ -319,8 +320,13 @@ fn rotate_through_carry(insn: &Instruction, cx: &mut LiftCx, ty: Type) -> Result
         let s = flags::sign(cx, value);
         cx.b.bxor(s, cf_new)
     } else {
+        // A count of 1 gives MSB xor CF; a zero rotation (masked count 9,
+        // 18, 27 for bytes) gives the top two bits xored, as the CPU does.
         let s = flags::sign(cx, a);
-        cx.b.bxor(s, cf_old)
+        let rotated_of = cx.b.bxor(s, cf_old);
+        let next = bit(cx, a, w - 2);
+        let still_of = cx.b.bxor(s, next);
+        cx.b.select(still, still_of, rotated_of)
     };
     let _ = known;
     commit_flags(

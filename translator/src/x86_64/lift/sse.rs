@@ -693,6 +693,7 @@ fn packed_op(m: Mnemonic) -> Option<Packed> {
         M::Psubd => Bin(|cx, l, a, b| cx.b.visub(l, a, b), Type::I32),
         M::Psubq => Bin(|cx, l, a, b| cx.b.visub(l, a, b), Type::I64),
         M::Pmullw => Bin(|cx, l, a, b| cx.b.vimul(l, a, b), Type::I16),
+        M::Pmuludq => Bin(multiply_low_dwords, Type::I64),
         M::Paddusb => Bin(|cx, l, a, b| cx.b.vuadd_sat(l, a, b), Type::I8),
         M::Paddusw => Bin(|cx, l, a, b| cx.b.vuadd_sat(l, a, b), Type::I16),
         M::Paddsb => Bin(|cx, l, a, b| cx.b.vsadd_sat(l, a, b), Type::I8),
@@ -726,6 +727,15 @@ fn packed_op(m: Mnemonic) -> Option<Packed> {
         M::Pcmpgtd => Cmp(IntCC::Sgt, Type::I32),
         _ => return None,
     })
+}
+
+/// `pmuludq`: per 64-bit lane, the full product of the low unsigned
+/// 32-bit halves (exact in a wrapping 64-bit multiply).
+fn multiply_low_dwords(cx: &mut LiftCx, lane: Type, a: Value, b: Value) -> Value {
+    let low = cx.b.vconst(0x0000_0000_ffff_ffff_0000_0000_ffff_ffff);
+    let a = cx.b.vand(lane, a, low);
+    let b = cx.b.vand(lane, b, low);
+    cx.b.vimul(lane, a, b)
 }
 
 /// Applies a packed op to (destination, source).
