@@ -15,10 +15,7 @@ fn suite() -> PathBuf {
 
 /// A fresh directory under the target directory, removed first if present.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    vmtrans_testsuite::fresh_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), name)
 }
 
 fn translate(guest: &Path, out: &Path) {

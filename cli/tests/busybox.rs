@@ -29,10 +29,7 @@ fn busybox_dir() -> PathBuf {
 
 /// A fresh directory under the target directory, removed first if present.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    vmtrans_testsuite::fresh_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), name)
 }
 
 /// What a run of the script shows the outside world.

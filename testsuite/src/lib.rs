@@ -40,6 +40,15 @@ pub fn ensure_runtime_library(vmtrans: &Path, cargo: &str) -> Result<(), String>
     Ok(())
 }
 
+/// A fresh, empty directory `name` under `base` (removed first if present).
+pub fn fresh_dir(base: &Path, name: &str) -> PathBuf {
+    let dir = base.join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    dir
+}
+
 /// True when `VMTRANS_BLESS=1`: golden files are rewritten instead of
 /// compared.
 pub fn blessing() -> bool {

@@ -346,7 +346,10 @@ fn lift_csr(i: &Insn, cx: &mut LiftCx) -> Result<(), LiftError> {
         Op::Csrrsi | Op::Csrrci => (imm(cx, i.imm), i.imm != 0),
         op => unreachable!("{op:?} is not a CSR op"),
     };
-    let old = read_csr(cx, i)?;
+    // `csrrw(i) x0, ...` does not read the CSR (no fflags read, no host
+    // flags helper for `fsflags`).
+    let reads = i.rd != 0 || !matches!(i.op, Op::Csrrw | Op::Csrrwi);
+    let old = if reads { read_csr(cx, i)? } else { imm(cx, 0) };
     if writes {
         let new = match i.op {
             Op::Csrrw | Op::Csrrwi => src,
