@@ -13,7 +13,7 @@
 //! the jump stays unresolved (the JIT finds its targets at run time). Every
 //! target must land on code inside the function's symbol.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use vmtrans_ir::interp::eval_pure;
 use vmtrans_ir::passes::{optimize_function, OptLevel, OptOptions};
@@ -22,9 +22,9 @@ use vmtrans_ir::{
 };
 
 use crate::discover::{self, IndirectJumpResolver, Resolution};
-use crate::lift::lift_function;
+use crate::lift::lift_function_with_tables;
 use crate::loader::GuestImage;
-use crate::Lifter;
+use crate::{Arch, Lifter};
 
 /// Most entries read from one table.
 const MAX_ENTRIES: u64 = 4096;
@@ -48,12 +48,13 @@ impl IndirectJumpResolver for IrJumpTableResolver<'_> {
         function: &discover::Function,
         sites: &[u64],
     ) -> Vec<Option<Resolution>> {
-        let (mut f, _) = lift_function(
+        let (mut f, _) = lift_function_with_tables(
             self.lifter,
             image,
             "jump_table_probe",
             function.entry,
             &function.block_ranges(),
+            &known_tables(function, sites),
         );
         let opts = OptOptions {
             verify_each: false,
@@ -63,11 +64,32 @@ impl IndirectJumpResolver for IrJumpTableResolver<'_> {
             return vec![None; sites.len()];
         }
         let limit = function_limit(image, function);
+        let mut fallback: Option<Option<Vec<u64>>> = None;
         sites
             .iter()
-            .map(|&site| resolve_site(&f, image, function, site, limit))
+            .map(|&site| {
+                resolve_site(&f, image, function, site, limit).or_else(|| {
+                    let targets = fallback
+                        .get_or_insert_with(|| pointer_table_targets(image, limit))
+                        .clone()?;
+                    Some(Resolution {
+                        targets,
+                        complete: false,
+                    })
+                })
+            })
             .collect()
     }
+}
+
+/// The jump tables of `function` resolved in earlier rounds, except the
+/// `sites` being asked about: lifted as switches, so the blocks only they
+/// reach stay in the IR (otherwise the optimizer drops those blocks as
+/// unreachable, and the jumps that end them can never be resolved).
+fn known_tables(function: &discover::Function, sites: &[u64]) -> HashMap<u64, Vec<u64>> {
+    let mut tables = function.jump_tables();
+    tables.retain(|site, _| !sites.contains(site));
+    tables
 }
 
 /// The targets of the indirect jump at `site`, from the optimized IR `f` of
@@ -103,14 +125,69 @@ fn resolve_site(
             complete: false,
         });
     }
-    let count = bound(f, ir_block, 0)
-        .or_else(|| mask_bound(f, table.address, 0))
-        .or_else(|| object_bound(image, &table))?;
-    let targets = table.targets(f, image, count, limit)?;
+    // Two levels (glibc's printf): a byte table, bounded by the branch,
+    // holds the indices into the table of targets. An index merely loaded
+    // from memory (a struct field) looks the same, so one level is tried
+    // when two do not work out.
+    let two_levels = || {
+        let inner = TableExpr::find(f, table.address).filter(|t| !t.constant_index)?;
+        let count = entry_count(f, image, ir_block, &inner)?;
+        table.targets_through(&inner, f, image, count, limit)
+    };
+    let one_level = || {
+        let count = entry_count(f, image, ir_block, &table)?;
+        table.targets(f, image, count, limit)
+    };
+    let targets = two_levels().or_else(one_level)?;
     Some(Resolution {
         targets,
         complete: true,
     })
+}
+
+/// For a jump the IR does not explain (aarch64 glibc's `vfprintf` keeps
+/// its table base in a stack slot): the entries of every data object made
+/// only of pointers to instructions inside `limit`, such a table being
+/// the function's own. Partial: the switch built from them still exits to
+/// the dispatcher for any other target.
+fn pointer_table_targets(image: &GuestImage, limit: (u64, u64)) -> Option<Vec<u64>> {
+    let align = instruction_alignment(image.arch);
+    let points_inside =
+        |t: u64| t >= limit.0 && t < limit.1 && t.is_multiple_of(align) && image.is_code(t);
+    let mut targets: Vec<u64> = image
+        .data_objects
+        .iter()
+        .filter(|r| r.end - r.start >= 16 && (r.end - r.start).is_multiple_of(8))
+        .filter_map(|r| {
+            let bytes = image.read(r.start, (r.end - r.start) as usize)?;
+            let entries: Vec<u64> = bytes
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+                .collect();
+            entries.iter().all(|&t| points_inside(t)).then_some(entries)
+        })
+        .flatten()
+        .collect();
+    targets.sort_unstable();
+    targets.dedup();
+    (!targets.is_empty()).then_some(targets)
+}
+
+/// The alignment every instruction of `arch` starts at.
+fn instruction_alignment(arch: Arch) -> u64 {
+    match arch {
+        Arch::Aarch64 => 4,
+        Arch::Riscv64 => 2,
+        Arch::X86_64 => 1,
+    }
+}
+
+/// How many entries `table` has: from the bounds check guarding `block`,
+/// a mask of the index, or the data object the table lives in.
+fn entry_count(f: &Function, image: &GuestImage, block: Block, table: &TableExpr) -> Option<u64> {
+    bound(f, block, 0)
+        .or_else(|| mask_bound(f, table.address, 0))
+        .or_else(|| object_bound(image, table))
 }
 
 /// The address range a function's targets must stay in: its symbol's extent
@@ -182,12 +259,38 @@ impl TableExpr {
     /// Entry `i`'s target, if it lands inside `limit` on code.
     fn target(&self, f: &Function, image: &GuestImage, i: u64, limit: (u64, u64)) -> Option<u64> {
         let at = self.table.checked_add(i * self.stride)?;
+        let target = self.value_at(f, image, at)? as u64;
+        (target >= limit.0 && target < limit.1 && image.is_code(target)).then_some(target)
+    }
+
+    /// The expression's value when the load reads the entry at `at`.
+    fn value_at(&self, f: &Function, image: &GuestImage, at: u64) -> Option<u128> {
         let bytes = image.read(at, self.stride as usize)?;
         let mut raw = [0u8; 16];
         raw.get_mut(..bytes.len())?.copy_from_slice(bytes);
         let entry = u128::from_le_bytes(raw) & self.width.mask();
-        let target = evaluate(f, self.root, self.load, entry, 0)? as u64;
-        (target >= limit.0 && target < limit.1 && image.is_code(target)).then_some(target)
+        evaluate(f, self.root, self.load, entry, 0)
+    }
+
+    /// The targets when this table's address comes from `inner`'s `count`
+    /// entries (each entry of `inner` selects one entry of this table);
+    /// every target must land inside `limit` on code.
+    fn targets_through(
+        &self,
+        inner: &TableExpr,
+        f: &Function,
+        image: &GuestImage,
+        count: u64,
+        limit: (u64, u64),
+    ) -> Option<Vec<u64>> {
+        (0..count.min(MAX_ENTRIES))
+            .map(|i| {
+                let at = inner.value_at(f, image, inner.table.checked_add(i * inner.stride)?)?;
+                let target = self.value_at(f, image, u64::try_from(at).ok()?)? as u64;
+                (target >= limit.0 && target < limit.1 && image.is_code(target)).then_some(target)
+            })
+            .collect::<Option<Vec<u64>>>()
+            .filter(|t| !t.is_empty())
     }
 
     /// Reads `count` entries and evaluates each target; every target must

@@ -151,6 +151,16 @@ impl Function {
         self.blocks.iter().map(Block::range).collect()
     }
 
+    /// Its indirect jumps with known targets inside it (site → targets), as
+    /// [`crate::lift::lift_function_with_tables`] takes them.
+    pub fn jump_tables(&self) -> std::collections::HashMap<u64, Vec<u64>> {
+        self.blocks
+            .iter()
+            .filter(|b| b.flow == Flow::IndirectJump && !b.successors.is_empty())
+            .map(|b| (b.last, b.successors.clone()))
+            .collect()
+    }
+
     /// A name for messages: the symbol, else `sub_<entry>`.
     pub fn display_name(&self) -> String {
         self.name
