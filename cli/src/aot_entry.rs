@@ -9,7 +9,7 @@ use vmtrans_runtime::CodeProvider;
 use vmtrans_translator::lifter_for;
 use vmtrans_translator::loader::GuestImage;
 
-use crate::jit::JitProvider;
+use crate::jit::{DiscoveryScope, JitProvider};
 
 /// Runs the guest embedded in this executable (see
 /// `vmtrans_abi::artifact::AOT_MAIN_SYMBOL` for the contract): translated
@@ -56,7 +56,12 @@ fn jit_fallback(bytes: &'static [u8], verbose: bool) -> Option<Arc<dyn CodeProvi
         }
     };
     let lifter = lifter_for(image.arch).ok()?;
-    match JitProvider::new(Arc::new(image), lifter, verbose) {
+    match JitProvider::new(
+        Arc::new(image),
+        lifter,
+        DiscoveryScope::PerFunction,
+        verbose,
+    ) {
         Ok(jit) => Some(Arc::new(jit)),
         Err(e) => {
             eprintln!("vmtrans: no JIT fallback: {e}");

@@ -102,6 +102,8 @@ struct JitState {
 pub struct JitProvider {
     image: Arc<GuestImage>,
     lifter: &'static dyn Lifter,
+    /// How image code is found.
+    discovery: DiscoveryScope,
     /// Discovery, done on the first translation (an AOT executable may
     /// never need it).
     code: OnceLock<DiscoveredCode>,
@@ -109,6 +111,19 @@ pub struct JitProvider {
     verbose: bool,
     /// Translate with precise guest faults (the guest handles SIGSEGV).
     precise: std::sync::atomic::AtomicBool,
+}
+
+/// How much of the image the JIT discovers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiscoveryScope {
+    /// The whole program, once, on the first translation: `vmtrans run`,
+    /// where most code runs through the JIT.
+    WholeProgram,
+    /// Only the function at each missed PC: the fallback of an AOT
+    /// executable, whose table already holds what whole-program discovery
+    /// finds, so a miss is a rare entry (an address taken in code) that
+    /// should not cost a discovery of the whole program.
+    PerFunction,
 }
 
 /// What discovery found, indexed for entry lookups.
@@ -153,6 +168,9 @@ struct Plan {
     name: String,
     /// Blocks; one starts at the entry.
     blocks: Vec<BlockRange>,
+    /// Jump tables of a function discovered alone (the whole program's
+    /// tables serve the others).
+    own_tables: Option<HashMap<u64, Vec<u64>>>,
     /// Number of guest instructions in them.
     insns: usize,
 }
@@ -164,15 +182,26 @@ impl Plan {
             name: format!("{}+{:#x}", f.display_name(), pc.saturating_sub(f.entry)),
             blocks,
             insns: f.insns.len(),
+            own_tables: None,
+        }
+    }
+
+    /// The plan for image function `f`, discovered alone at `pc`.
+    fn alone(f: &Function, pc: u64) -> Plan {
+        Plan {
+            own_tables: Some(f.jump_tables()),
+            ..Plan::image(f, pc, f.block_ranges())
         }
     }
 }
 
 impl JitProvider {
-    /// Prepares the JIT for `image` (code is discovered on first use).
+    /// Prepares the JIT for `image` (code is discovered on first use, as
+    /// much of it as `discovery` says).
     pub fn new(
         image: Arc<GuestImage>,
         lifter: &'static dyn Lifter,
+        discovery: DiscoveryScope,
         verbose: bool,
     ) -> anyhow::Result<JitProvider> {
         let lookup: SymbolLookup = Arc::new(runtime_symbol);
@@ -181,6 +210,7 @@ impl JitProvider {
         Ok(JitProvider {
             image,
             lifter,
+            discovery,
             code: OnceLock::new(),
             state: Mutex::new(JitState {
                 jit,
@@ -267,6 +297,7 @@ impl JitProvider {
             name: format!("mem_{pc:x}"),
             blocks: f.blocks,
             insns: f.insns,
+            own_tables: None,
         };
         Ok((plan, f.code))
     }
@@ -277,6 +308,9 @@ impl JitProvider {
     /// `fence.i`, a signal handler or `longjmp`), else the discovery of
     /// the function at `pc` alone.
     fn image_plan(&self, pc: u64) -> Option<Plan> {
+        if self.discovery == DiscoveryScope::PerFunction {
+            return self.explore_image(pc).map(|f| Plan::alone(&f, pc));
+        }
         let code = self.code();
         let functions = &code.discovery.functions;
         if let Some(&i) = code.block_owner.get(&pc) {
@@ -287,7 +321,7 @@ impl JitProvider {
             return Some(Plan::image(f, pc, split_blocks(&f.block_ranges(), pc)));
         }
         let f = self.explore_image(pc)?;
-        Some(Plan::image(&f, pc, f.block_ranges()))
+        Some(Plan::alone(&f, pc))
     }
 
     /// Discovery of the function at `pc` alone, for image code the first
@@ -313,7 +347,10 @@ impl JitProvider {
         // Tables of the image, when it was discovered (code generated at
         // run time never needs them; don't discover for it).
         let no_tables = HashMap::new();
-        let tables = self.code.get().map_or(&no_tables, |c| &c.jump_tables);
+        let tables = match &plan.own_tables {
+            Some(own) => own,
+            None => self.code.get().map_or(&no_tables, |c| &c.jump_tables),
+        };
         let (mut ir, issues) = lift(self.lifter, code, &plan.name, pc, &plan.blocks, tables);
         if self.verbose {
             for issue in &issues {

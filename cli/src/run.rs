@@ -10,7 +10,7 @@ use vmtrans_runtime::{run_guest, RunOptions};
 use vmtrans_translator::lifter_for;
 use vmtrans_translator::loader::GuestImage;
 
-use vmtrans::jit::JitProvider;
+use vmtrans::jit::{DiscoveryScope, JitProvider};
 
 /// Arguments of `vmtrans run`.
 #[derive(clap::Args, Debug)]
@@ -41,7 +41,12 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let bytes = std::fs::read(&args.guest).with_context(|| format!("{}", args.guest.display()))?;
     let image = Arc::new(GuestImage::from_bytes(&args.guest, &bytes)?);
     let lifter = lifter_for(image.arch).map_err(|e| anyhow!("{}: {e}", args.guest.display()))?;
-    let provider = Arc::new(JitProvider::new(image, lifter, args.verbose)?);
+    let provider = Arc::new(JitProvider::new(
+        image,
+        lifter,
+        DiscoveryScope::WholeProgram,
+        args.verbose,
+    )?);
     let argv0 = args
         .argv0
         .clone()
