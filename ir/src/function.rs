@@ -64,6 +64,10 @@ pub struct RegDesc {
     pub name: String,
     /// IR type of the register's value.
     pub ty: Type,
+    /// Undefined at guest calls and returns by the guest's calling
+    /// convention (condition flags): its value need not reach the CPU
+    /// state at a `call` or `ret`.
+    pub call_scratch: bool,
 }
 
 /// The guest register file a function reads and writes: declared by each
@@ -83,9 +87,21 @@ impl RegFile {
             name: name.to_string(),
             regs: regs
                 .into_iter()
-                .map(|(name, ty)| RegDesc { name, ty })
+                .map(|(name, ty)| RegDesc {
+                    name,
+                    ty,
+                    call_scratch: false,
+                })
                 .collect(),
         }
+    }
+
+    /// Marks the registers called `names` as [`RegDesc::call_scratch`].
+    pub fn with_call_scratch(mut self, names: &[&str]) -> RegFile {
+        for r in &mut self.regs {
+            r.call_scratch |= names.contains(&r.name.as_str());
+        }
+        self
     }
 
     /// The register called `name`.

@@ -52,6 +52,7 @@ pub fn regfile_for(arch: Arch) -> RegFile {
             .iter()
             .map(|r| (r.name.to_string(), ir_type(r.kind))),
     )
+    .with_call_scratch(arch.call_scratch_registers())
 }
 
 /// The register file of `arch`, built once and shared by every function

@@ -10,7 +10,9 @@
 //! Backward (must-deadness over the CFG): a `write_reg r` is dead when every
 //! path from it writes `r` again before anything can observe the state — a
 //! `read_reg r`, a helper call, a guest call, or leaving the function
-//! (`ret`, `exit`, `trap`) — and is removed.
+//! (`ret`, `exit`, `trap`) — and is removed. Guest calls and returns do not
+//! observe the registers the guest ABI leaves undefined there
+//! ([`crate::RegDesc::call_scratch`], the condition flags).
 //!
 //! Guest memory ops are assumed not to alias the CPU state (guest code can
 //! only reach the state through `read_reg`/`write_reg`). Paths that loop
@@ -198,14 +200,15 @@ fn step_dead(f: &Function, inst: Inst, dead: &mut Dead) -> bool {
 }
 
 /// Deadness at the end of `b`: nothing is dead where the state is observed
-/// (guest calls, leaving the function); otherwise the meet over successors.
+/// (leaving the function), except the call-scratch registers at guest calls
+/// and returns; otherwise the meet over successors.
 fn dead_at_exit(f: &Function, b: Block, ins: &[Option<Dead>], nregs: usize) -> Dead {
-    let observed = match &f.block(b).term {
-        Some(Terminator::Jump(_) | Terminator::Brif { .. } | Terminator::Switch { .. }) => false,
-        Some(_) | None => true,
-    };
-    if observed {
-        return vec![false; nregs];
+    match &f.block(b).term {
+        Some(Terminator::Jump(_) | Terminator::Brif { .. } | Terminator::Switch { .. }) => {}
+        Some(Terminator::Call { .. } | Terminator::Return { .. }) => {
+            return f.regs.regs.iter().map(|r| r.call_scratch).collect();
+        }
+        Some(_) | None => return vec![false; nregs],
     }
     let mut result = vec![true; nregs];
     for s in f.succs(b) {

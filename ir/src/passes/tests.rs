@@ -318,6 +318,54 @@ fn register_reads_and_writes_are_forwarded_and_removed() {
     );
 }
 
+/// Condition flags (call-scratch registers) are not stored for a guest call
+/// or return, which the guest ABI leaves them undefined at; other
+/// registers are, and so are the flags at an exit to the dispatcher.
+#[test]
+fn call_scratch_registers_are_not_stored_for_calls_and_returns() {
+    let regs = Arc::new(RegFile::clone(&regs()).with_call_scratch(&["c"]));
+    let mut f = parse_function(
+        "function f @0x0 {
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = icmp.i64 eq v0, v0
+             write_reg.i1 %c, v1
+             write_reg.i64 %b, v0
+             call v0, 0x504, block1
+         block1:
+             v2 = read_reg.i1 %c
+             write_reg.i1 %c, v2
+             brif v2, block2, block3
+         block2:
+             write_reg.i1 %c, v1
+             ret v0
+         block3:
+             write_reg.i1 %c, v1
+             exit v0
+         }",
+        regs,
+    )
+    .expect("test input parses");
+    while RegAccess.run(&mut f) {}
+    verify_function(&f).expect("verifies");
+    assert_body(
+        &print_function(&f),
+        "block0:
+         v0 = read_reg.i64 %a
+         v1 = icmp.i64 eq v0, v0
+         write_reg.i64 %b, v0
+         call v0, 0x504, block1
+         block1:
+         v2 = read_reg.i1 %c
+         brif v2, block2, block3
+         block2:
+         ret v0
+         block3:
+         write_reg.i1 %c, v1
+         exit v0",
+    );
+}
+
 #[test]
 fn dead_register_writes_go_but_sync_points_keep_them() {
     let out = apply(

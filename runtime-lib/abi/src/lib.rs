@@ -45,6 +45,19 @@ impl Arch {
         }
     }
 
+    /// The registers this guest's calling convention leaves undefined at
+    /// every call and return: the condition flags (x86-64 psABI: the status
+    /// flags; AAPCS64: NZCV). Compiled code never carries a value in them
+    /// into a callee or back to its caller, so translated code does not
+    /// store them to the CPU state at guest calls and returns.
+    pub fn call_scratch_registers(self) -> &'static [&'static str] {
+        match self {
+            Arch::Riscv64 => &[],
+            Arch::Aarch64 => &["n", "z", "c", "v"],
+            Arch::X86_64 => &["cf", "pf", "af", "zf", "sf", "of"],
+        }
+    }
+
     /// Parses the name printed by [`Arch::name`].
     pub fn from_name(name: &str) -> Option<Arch> {
         Arch::ALL.into_iter().find(|a| a.name() == name)
