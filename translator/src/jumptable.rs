@@ -13,7 +13,7 @@
 //! the jump stays unresolved (the JIT finds its targets at run time). Every
 //! target must land on code inside the function's symbol.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use vmtrans_ir::interp::eval_pure;
 use vmtrans_ir::passes::{optimize_function, OptLevel, OptOptions};
@@ -54,7 +54,7 @@ impl IndirectJumpResolver for IrJumpTableResolver<'_> {
             "jump_table_probe",
             function.entry,
             &function.block_ranges(),
-            &known_tables(function, sites),
+            &function.jump_tables(),
         );
         let opts = OptOptions {
             verify_each: false,
@@ -82,16 +82,6 @@ impl IndirectJumpResolver for IrJumpTableResolver<'_> {
     }
 }
 
-/// The jump tables of `function` resolved in earlier rounds, except the
-/// `sites` being asked about: lifted as switches, so the blocks only they
-/// reach stay in the IR (otherwise the optimizer drops those blocks as
-/// unreachable, and the jumps that end them can never be resolved).
-fn known_tables(function: &discover::Function, sites: &[u64]) -> HashMap<u64, Vec<u64>> {
-    let mut tables = function.jump_tables();
-    tables.retain(|site, _| !sites.contains(site));
-    tables
-}
-
 /// The targets of the indirect jump at `site`, from the optimized IR `f` of
 /// the function that contains it.
 fn resolve_site(
@@ -106,14 +96,22 @@ fn resolve_site(
         .iter()
         .find(|b| b.start <= site && site < b.end)?;
     // The builder's entry block carries the entry PC too, but only jumps.
+    // A site resolved in part earlier is a switch (its cases keep the code
+    // they reach in the probe: a dispatch loop only its own table enters).
     let (ir_block, pc) = f.layout().iter().find_map(|&b| {
         let data = f.block(b);
         match &data.term {
-            Some(Terminator::Exit { pc }) if data.guest_pc == Some(block.start) => Some((b, *pc)),
+            Some(Terminator::Exit { pc }) | Some(Terminator::Switch { index: pc, .. })
+                if data.guest_pc == Some(block.start) =>
+            {
+                Some((b, *pc))
+            }
             _ => None,
         }
     })?;
-    let table = TableExpr::find(f, pc)?;
+    let table = TableExpr::find(f, pc, Params::Exact)
+        .or_else(|| TableExpr::find(f, pc, Params::Optimistic));
+    let table = table?;
     if table.constant_index {
         // The index is a constant on every path found so far (a dispatch
         // loop reached only through its own table): take the run of
@@ -130,7 +128,8 @@ fn resolve_site(
     // from memory (a struct field) looks the same, so one level is tried
     // when two do not work out.
     let two_levels = || {
-        let inner = TableExpr::find(f, table.address).filter(|t| !t.constant_index)?;
+        let inner =
+            TableExpr::find(f, table.address, table.params).filter(|t| !t.constant_index)?;
         let count = entry_count(f, image, ir_block, &inner)?;
         table.targets_through(&inner, f, image, count, limit)
     };
@@ -138,11 +137,16 @@ fn resolve_site(
         let count = entry_count(f, image, ir_block, &table)?;
         table.targets(f, image, count, limit)
     };
-    let targets = two_levels().or_else(one_level)?;
-    Some(Resolution {
-        targets,
-        complete: true,
-    })
+    // A guessed table base gives a partial answer, asked again when the
+    // function grows; so does a table without a bound yet, when the base
+    // is guessed (as with a constant index, its loop is not found yet).
+    let guessed = table.params == Params::Optimistic;
+    let (targets, complete) = match two_levels().or_else(one_level) {
+        Some(targets) => (targets, !guessed),
+        None if guessed => (table.leading_targets(f, image, limit)?, false),
+        None => return None,
+    };
+    Some(Resolution { targets, complete })
 }
 
 /// For a jump the IR does not explain (aarch64 glibc's `vfprintf` keeps
@@ -185,7 +189,7 @@ fn instruction_alignment(arch: Arch) -> u64 {
 /// How many entries `table` has: from the bounds check guarding `block`,
 /// a mask of the index, or the data object the table lives in.
 fn entry_count(f: &Function, image: &GuestImage, block: Block, table: &TableExpr) -> Option<u64> {
-    bound(f, block, 0)
+    bound(f, block, table.params, 0)
         .or_else(|| mask_bound(f, table.address, 0))
         .or_else(|| object_bound(image, table))
 }
@@ -214,12 +218,69 @@ struct TableExpr {
     width: Type,
     /// The whole address folded to a constant (`table` is the entry read).
     constant_index: bool,
+    /// How block parameters in the expression are read.
+    params: Params,
+}
+
+/// How the expression matcher reads a block parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Params {
+    /// As an unknown value.
+    Exact,
+    /// As the constant all its constant incoming values agree on, ignoring
+    /// the others: a table base set before a loop and kept in a register,
+    /// also reachable from a path that never sets it (after a call to a
+    /// function that does not return, such as `exit`). Only a guess, which
+    /// is safe: the switch built from the targets still leaves through the
+    /// dispatcher for any other value.
+    Optimistic,
+}
+
+/// The constant `v` is under `params`: an `iconst`, or with
+/// [`Params::Optimistic`] a block parameter whose constant incoming values
+/// (through other parameters, around loops) all agree.
+fn constant_under(f: &Function, v: Value, params: Params) -> Option<u128> {
+    if let Some(c) = iconst_value(f, v) {
+        return Some(c);
+    }
+    match params {
+        Params::Exact => None,
+        Params::Optimistic => agreed_constant(f, v, &mut HashSet::new()),
+    }
+}
+
+/// The constant all constant values reaching parameter `v` agree on;
+/// `seen` guards against cycles of parameters.
+fn agreed_constant(f: &Function, v: Value, seen: &mut HashSet<Value>) -> Option<u128> {
+    let ValueDef::Param(block, index) = f.value(v).def else {
+        return None;
+    };
+    if !seen.insert(v) || seen.len() > 64 {
+        return None;
+    }
+    let mut agreed = None;
+    for p in f.preds(block) {
+        let Some(term) = &f.block(p).term else {
+            continue;
+        };
+        for d in term.dests().into_iter().filter(|d| d.block == block) {
+            let arg = *d.args.get(index as usize)?;
+            let c = iconst_value(f, arg).or_else(|| agreed_constant(f, arg, seen));
+            if let Some(c) = c {
+                if agreed.is_some_and(|a| a != c) {
+                    return None;
+                }
+                agreed = Some(c);
+            }
+        }
+    }
+    agreed
 }
 
 impl TableExpr {
-    fn find(f: &Function, root: Value) -> Option<TableExpr> {
+    fn find(f: &Function, root: Value, params: Params) -> Option<TableExpr> {
         let mut loads = HashSet::new();
-        collect_loads(f, root, &mut loads, 0)?;
+        collect_loads(f, root, params, &mut loads, 0)?;
         if loads.len() != 1 {
             return None;
         }
@@ -227,9 +288,9 @@ impl TableExpr {
         let inst = defining_inst(f, load)?;
         let width = inst.ty;
         let address = inst.args[0];
-        let (table, constant_index) = match iconst_value(f, address) {
+        let (table, constant_index) = match constant_under(f, address, params) {
             Some(c) => (c as u64, true),
-            None => (table_base(f, address)?, false),
+            None => (table_base(f, address, params)?, false),
         };
         Some(TableExpr {
             root,
@@ -239,6 +300,7 @@ impl TableExpr {
             stride: u64::from(width.bytes()),
             width,
             constant_index,
+            params,
         })
     }
 
@@ -269,7 +331,7 @@ impl TableExpr {
         let mut raw = [0u8; 16];
         raw.get_mut(..bytes.len())?.copy_from_slice(bytes);
         let entry = u128::from_le_bytes(raw) & self.width.mask();
-        evaluate(f, self.root, self.load, entry, 0)
+        evaluate(f, self.root, self.load, entry, self.params, 0)
     }
 
     /// The targets when this table's address comes from `inner`'s `count`
@@ -327,12 +389,12 @@ fn iconst_value(f: &Function, v: Value) -> Option<u128> {
 /// The table address in `address`: the sum of its constant terms, when the
 /// sum (a tree of `iadd`) has exactly one non-constant term (the scaled
 /// index).
-fn table_base(f: &Function, address: Value) -> Option<u64> {
+fn table_base(f: &Function, address: Value, params: Params) -> Option<u64> {
     let mut constant = 0u64;
     let mut variable = 0;
     let mut stack = vec![address];
     while let Some(v) = stack.pop() {
-        if let Some(c) = iconst_value(f, v) {
+        if let Some(c) = constant_under(f, v, params) {
             constant = constant.wrapping_add(c as u64);
             continue;
         }
@@ -346,9 +408,18 @@ fn table_base(f: &Function, address: Value) -> Option<u64> {
 
 /// Loads reachable from `v` through pure ops; `None` when something else
 /// (a register read, a block parameter) feeds the target.
-fn collect_loads(f: &Function, v: Value, loads: &mut HashSet<Value>, depth: u32) -> Option<()> {
+fn collect_loads(
+    f: &Function,
+    v: Value,
+    params: Params,
+    loads: &mut HashSet<Value>,
+    depth: u32,
+) -> Option<()> {
     if depth > 16 {
         return None;
+    }
+    if constant_under(f, v, params).is_some() {
+        return Some(());
     }
     let inst = defining_inst(f, v)?;
     match inst.op {
@@ -360,7 +431,7 @@ fn collect_loads(f: &Function, v: Value, loads: &mut HashSet<Value>, depth: u32)
         op if eval_pure_candidate(op) => inst
             .args
             .iter()
-            .try_for_each(|&a| collect_loads(f, a, loads, depth + 1)),
+            .try_for_each(|&a| collect_loads(f, a, params, loads, depth + 1)),
         _ => None,
     }
 }
@@ -383,18 +454,28 @@ fn eval_pure_candidate(op: Opcode) -> bool {
 }
 
 /// Evaluates `v` with the table load replaced by `entry`.
-fn evaluate(f: &Function, v: Value, load: Value, entry: u128, depth: u32) -> Option<u128> {
+fn evaluate(
+    f: &Function,
+    v: Value,
+    load: Value,
+    entry: u128,
+    params: Params,
+    depth: u32,
+) -> Option<u128> {
     if v == load {
         return Some(entry);
     }
     if depth > 16 {
         return None;
     }
+    if let Some(c) = constant_under(f, v, params) {
+        return Some(c);
+    }
     let inst = defining_inst(f, v)?;
     let args = inst
         .args
         .iter()
-        .map(|&a| evaluate(f, a, load, entry, depth + 1))
+        .map(|&a| evaluate(f, a, load, entry, params, depth + 1))
         .collect::<Option<Vec<u128>>>()?;
     let types: Vec<Type> = inst.args.iter().map(|&a| f.value_type(a)).collect();
     eval_pure(inst.op, inst.ty, &inst.imm, &args, &types)
@@ -433,26 +514,29 @@ fn mask_bound(f: &Function, v: Value, depth: u32) -> Option<u64> {
 /// The number of table entries from the bounds checks that guard `block`:
 /// every path into it must pass a `brif` on `index <u N` / `index <=u N`
 /// (either operand order, either branch), possibly through unconditional
-/// jumps; the largest bound wins.
-fn bound(f: &Function, block: Block, depth: u32) -> Option<u64> {
+/// jumps; the largest bound wins. With [`Params::Optimistic`], paths
+/// without a bounds check are ignored when another has one (the path
+/// after a call that does not return).
+fn bound(f: &Function, block: Block, params: Params, depth: u32) -> Option<u64> {
     let preds = f.preds(block);
     if preds.is_empty() || depth > 3 {
         return None;
     }
-    preds
-        .iter()
-        .map(|&pred| match &f.block(pred).term {
-            Some(Terminator::Jump(_)) => bound(f, pred, depth + 1),
-            Some(Terminator::Brif {
-                cond,
-                then_dest,
-                else_dest,
-            }) if then_dest.block != else_dest.block => {
-                branch_bound(f, *cond, else_dest.block == block)
-            }
-            _ => None,
-        })
-        .try_fold(0, |acc, b| b.map(|b| acc.max(b)))
+    let mut bounds = preds.iter().map(|&pred| match &f.block(pred).term {
+        Some(Terminator::Jump(_)) => bound(f, pred, params, depth + 1),
+        Some(Terminator::Brif {
+            cond,
+            then_dest,
+            else_dest,
+        }) if then_dest.block != else_dest.block => {
+            branch_bound(f, *cond, else_dest.block == block)
+        }
+        _ => None,
+    });
+    match params {
+        Params::Exact => bounds.try_fold(0, |acc, b| b.map(|b| acc.max(b))),
+        Params::Optimistic => bounds.flatten().max(),
+    }
 }
 
 /// The entry count a compare proves on the branch taken (`negated`: the

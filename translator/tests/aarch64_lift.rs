@@ -53,6 +53,22 @@ fn unused_flags_of_a_compare_feeding_a_branch_go_away() {
 }
 
 #[test]
+fn conditions_after_a_compare_are_one_compare_of_its_operands() {
+    // cmp x0, x1; cset w2, hi; cset w3, le; cmn x3, x4: `hi` and `le` are
+    // `x0 >u x1` and `x0 <=s x1`, not combinations of the flag bits.
+    let ir = optimized(&[0xeb01_001f, 0x1a9f_97e2, 0x1a9f_c7e3, 0xab04_007f]);
+    let compares = |ccs: [&str; 2]| {
+        ccs.iter()
+            .map(|cc| ir.matches(&format!("icmp.i64 {cc} v2, v1")).count())
+            .sum::<usize>()
+    };
+    assert_eq!(compares(["ugt", "ule"]), 1, "{ir}");
+    assert_eq!(compares(["sgt", "sle"]), 1, "{ir}");
+    assert_eq!(ir.matches("band").count(), 0, "{ir}");
+    assert_eq!(ir.matches("ssub_overflow").count(), 0, "{ir}");
+}
+
+#[test]
 fn refused_instructions_are_lift_errors() {
     // An SVE instruction (ptrue p0.b) and a PAuth return (retaa).
     for w in [0x2518_e3e0u32, 0xd65f_0bff] {

@@ -21,7 +21,7 @@ mod ldst;
 mod simd;
 mod system;
 
-use vmtrans_ir::{IntCC, Type, Value};
+use vmtrans_ir::{Function, Imm, IntCC, Opcode, Type, Value, ValueDef};
 
 use super::regs::{x, C, N, SP, V, Z};
 use crate::lift::{LiftCx, LiftError};
@@ -192,6 +192,9 @@ pub(crate) fn set_flags_logic(cx: &mut LiftCx, r: Value) {
 
 /// Condition `c` (0..15) over the current flags, as an `i1`.
 pub(crate) fn cond(cx: &mut LiftCx, c: u32) -> Value {
+    if let Some(v) = compare_cond(cx, c) {
+        return v;
+    }
     let base = match c >> 1 {
         0 => cx.b.use_reg(Z),
         1 => cx.b.use_reg(C),
@@ -217,6 +220,62 @@ pub(crate) fn cond(cx: &mut LiftCx, c: u32) -> Value {
     } else {
         base
     }
+}
+
+/// Condition `c` as one compare of `a` and `b` when the flags it reads
+/// were all set by the subtraction `a - b` (`cmp`, `subs`) in this block:
+/// `b.hi` becomes `a >u b` instead of `C && !Z` over the flag values, which
+/// is shorter code and a bounds check the jump-table resolver can read.
+fn compare_cond(cx: &mut LiftCx, c: u32) -> Option<Value> {
+    let (cc, reads_nv) = match c >> 1 {
+        0 => (IntCC::Eq, false),
+        4 => (IntCC::Ugt, false),
+        5 => (IntCC::Sge, true),
+        6 => (IntCC::Sgt, true),
+        _ => return None,
+    };
+    let (a, b) = flags_from_sub(cx, reads_nv)?;
+    let cc = if c & 1 == 1 { cc.inverse() } else { cc };
+    Some(cx.b.icmp(cc, a, b))
+}
+
+/// The operands of the subtraction that set the flags as they are now
+/// (Z and C, and N and V with `with_nv`), as [`set_flags_sub`] defines
+/// them, if one did.
+fn flags_from_sub(cx: &mut LiftCx, with_nv: bool) -> Option<(Value, Value)> {
+    let (c, z) = (cx.b.use_reg(C), cx.b.use_reg(Z));
+    let (n, v) = if with_nv {
+        (Some(cx.b.use_reg(N)), Some(cx.b.use_reg(V)))
+    } else {
+        (None, None)
+    };
+    let f = cx.b.func();
+    let (a, b) = match defined_as(f, c, Opcode::Icmp, Some(IntCC::Uge))? {
+        &[a, b] => (a, b),
+        _ => return None,
+    };
+    let r = *defined_as(f, z, Opcode::Icmp, Some(IntCC::Eq))?.first()?;
+    if defined_as(f, r, Opcode::Isub, None)? != [a, b] {
+        return None;
+    }
+    if let (Some(n), Some(v)) = (n, v) {
+        if defined_as(f, n, Opcode::Icmp, Some(IntCC::Slt))?.first() != Some(&r)
+            || defined_as(f, v, Opcode::SsubOverflow, None)? != [a, b]
+        {
+            return None;
+        }
+    }
+    Some((a, b))
+}
+
+/// The operands of the instruction that defines `v`, if it is `op` (with
+/// condition `cc` for a compare).
+fn defined_as(f: &Function, v: Value, op: Opcode, cc: Option<IntCC>) -> Option<&[Value]> {
+    let ValueDef::Result(i) = f.value(v).def else {
+        return None;
+    };
+    let d = f.inst(i);
+    (d.op == op && cc.is_none_or(|cc| d.imm == Imm::Cc(cc))).then_some(&d.args[..])
 }
 
 fn n_eq_v(cx: &mut LiftCx) -> Value {
