@@ -59,8 +59,18 @@ pub fn run(args: &InspectArgs) -> Result<()> {
             }
         }
     };
-    println!("{}", out.trim_end());
-    Ok(())
+    print_report(&out)
+}
+
+/// Writes the report to stdout; a reader that stops early (`| head`) is
+/// not an error.
+fn print_report(out: &str) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{}", out.trim_end()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.context("writing the report to stdout"),
+    }
 }
 
 fn find_function<'d>(image: &GuestImage, d: &'d Discovery, which: &str) -> Result<&'d Function> {
