@@ -206,11 +206,18 @@ pub mod helpers {
     pub const FP_HOST_FLAGS: &str = "vmtrans_rt_fp_host_flags";
     /// `extern "C" fn(state: *mut u8, mode: u32)`: set the host rounding
     /// mode (bits 2:0, a RISC-V `rm`) and flush-to-zero
-    /// ([`FP_FLUSH_TO_ZERO`], bit 3).
+    /// ([`FP_FLUSH_TO_ZERO`], bit 3; or its halves [`FP_FLUSH_RESULTS`],
+    /// bit 4, and [`FP_DENORMALS_ARE_ZERO`], bit 5).
     pub const FP_SET_ROUNDING: &str = "vmtrans_rt_fp_set_rounding";
     /// Bit of [`FP_SET_ROUNDING`]'s `mode`: subnormal operands read as zero
     /// and subnormal results become zero (AArch64 FPCR.FZ; MXCSR DAZ+FTZ).
     pub const FP_FLUSH_TO_ZERO: u32 = 1 << 3;
+    /// Bit of [`FP_SET_ROUNDING`]'s `mode`: subnormal results become zero
+    /// (x86 MXCSR.FTZ alone).
+    pub const FP_FLUSH_RESULTS: u32 = 1 << 4;
+    /// Bit of [`FP_SET_ROUNDING`]'s `mode`: subnormal operands read as zero
+    /// (x86 MXCSR.DAZ alone).
+    pub const FP_DENORMALS_ARE_ZERO: u32 = 1 << 5;
     /// `extern "C" fn(state: *mut u8)`: guest code changed; drop stale translations.
     pub const FLUSH_CODE: &str = "vmtrans_rt_flush_code";
     /// `extern "C" fn(state: *mut u8, mem: *mut u8, target: u64) -> u64`:
