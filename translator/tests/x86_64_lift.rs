@@ -371,3 +371,28 @@ fn fcmov_copies_under_the_condition() {
         assert_eq!(r.state.regs[st(6).index()], want);
     }
 }
+
+#[test]
+fn lock_cmpxchg16b_swaps_or_loads_128_bits() {
+    // lock cmpxchg16b (%rdi); mov (%rdi), %rbx; mov 8(%rdi), %rcx.
+    let code = [
+        0xf0, 0x48, 0x0f, 0xc7, 0x0f, 0x48, 0x8b, 0x1f, 0x48, 0x8b, 0x4f, 0x08,
+    ];
+    let rbx = gpr(3);
+    for (rdx, hit) in [(2u64, true), (3, false)] {
+        let r = run(&code, |s, m| {
+            set(s, gpr(7), 0x9000);
+            m.store(0x9000, 8, 1).unwrap();
+            m.store(0x9008, 8, 2).unwrap();
+            set(s, RAX, 1);
+            set(s, RDX, rdx);
+            set(s, rbx, 5);
+            set(s, RCX, 6);
+        });
+        assert_eq!(r.outcome, falls_through(&code));
+        assert_eq!(r.flag(ZF), hit);
+        assert_eq!((r.reg(RAX), r.reg(RDX)), (1, 2), "rdx:rax = old memory");
+        let want = if hit { (5, 6) } else { (1, 2) };
+        assert_eq!((r.reg(rbx), r.reg(RCX)), want, "memory afterwards");
+    }
+}
