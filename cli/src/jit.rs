@@ -56,6 +56,7 @@ pub fn runtime_symbol(name: &str) -> Option<*const u8> {
         n if n == helpers::FP_HOST_FLAGS => h::vmtrans_rt_fp_host_flags as *const u8,
         n if n == helpers::FP_SET_ROUNDING => h::vmtrans_rt_fp_set_rounding as *const u8,
         n if n == helpers::FLUSH_CODE => h::vmtrans_rt_flush_code as *const u8,
+        n if n == helpers::X87 => vmtrans_runtime::x87::vmtrans_rt_x87 as *const u8,
         n if n == helpers::CALL => dispatch::vmtrans_rt_call as *const u8,
         n if n == helpers::CONTINUE => dispatch::vmtrans_rt_continue as *const u8,
         n if n == helpers::FP_OP => vmtrans_runtime::fpop::vmtrans_rt_fp_op as *const u8,

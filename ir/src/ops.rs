@@ -538,11 +538,15 @@ pub enum Helper {
     /// Guest code may have been modified (fence.i, cache maintenance): drop
     /// stale translations.
     FlushCode,
+    /// One x86 x87 instruction on the guest's x87 state, run exactly by the
+    /// host's x87 unit: i32 descriptor (`vmtrans_abi::x87`), i64 memory
+    /// source bits; i64 memory destination bits.
+    X87,
 }
 
 impl Helper {
     /// Every helper.
-    pub const ALL: [Helper; 10] = [
+    pub const ALL: [Helper; 11] = [
         Helper::Syscall,
         Helper::ReadCycle,
         Helper::ReadTime,
@@ -553,6 +557,7 @@ impl Helper {
         Helper::FpHostFlags,
         Helper::FpSetRounding,
         Helper::FlushCode,
+        Helper::X87,
     ];
 
     /// Name in the text format (after `@`).
@@ -568,6 +573,7 @@ impl Helper {
             Helper::FpHostFlags => "fp_host_flags",
             Helper::FpSetRounding => "fp_set_rounding",
             Helper::FlushCode => "flush_code",
+            Helper::X87 => "x87",
         }
     }
 
@@ -575,6 +581,7 @@ impl Helper {
     pub const fn params(self) -> &'static [Type] {
         match self {
             Helper::FpSetRounding => &[Type::I32],
+            Helper::X87 => &[Type::I32, Type::I64],
             _ => &[],
         }
     }
@@ -586,6 +593,7 @@ impl Helper {
                 Some(Type::I64)
             }
             Helper::FpHostFlags => Some(Type::I32),
+            Helper::X87 => Some(Type::I64),
             _ => None,
         }
     }

@@ -225,12 +225,22 @@ pub fn mxcsr_rounding(rm: u32) -> u32 {
     rc << 13
 }
 
-/// The MXCSR control bits (rounding, DAZ+FTZ) for `fp_set_rounding`'s
-/// `mode`: a RISC-V `rm` in bits 2:0 (see [`mxcsr_rounding`]) and
-/// [`FP_FLUSH_TO_ZERO`](vmtrans_abi::helpers::FP_FLUSH_TO_ZERO).
+/// The MXCSR control bits (rounding, DAZ, FTZ) for `fp_set_rounding`'s
+/// `mode`: a RISC-V `rm` in bits 2:0 (see [`mxcsr_rounding`]),
+/// [`FP_FLUSH_TO_ZERO`](vmtrans_abi::helpers::FP_FLUSH_TO_ZERO) (both),
+/// [`FP_FLUSH_RESULTS`](vmtrans_abi::helpers::FP_FLUSH_RESULTS) (FTZ) and
+/// [`FP_DENORMALS_ARE_ZERO`](vmtrans_abi::helpers::FP_DENORMALS_ARE_ZERO)
+/// (DAZ).
 pub fn mxcsr_controls(mode: u32) -> u32 {
-    let flush = mode & vmtrans_abi::helpers::FP_FLUSH_TO_ZERO != 0;
-    mxcsr_rounding(mode & 7) | if flush { MXCSR_FTZ_DAZ } else { 0 }
+    use vmtrans_abi::helpers::{FP_DENORMALS_ARE_ZERO, FP_FLUSH_RESULTS, FP_FLUSH_TO_ZERO};
+    let mut c = mxcsr_rounding(mode & 7);
+    if mode & (FP_FLUSH_TO_ZERO | FP_FLUSH_RESULTS) != 0 {
+        c |= MXCSR_FTZ;
+    }
+    if mode & (FP_FLUSH_TO_ZERO | FP_DENORMALS_ARE_ZERO) != 0 {
+        c |= MXCSR_FTZ_DAZ & !MXCSR_FTZ;
+    }
+    c
 }
 
 /// `vmtrans_rt_fp_set_rounding(state, mode)`: sets the host rounding mode
@@ -266,6 +276,11 @@ mod tests {
         let fz = vmtrans_abi::helpers::FP_FLUSH_TO_ZERO;
         assert_eq!(mxcsr_controls(fz), MXCSR_FTZ_DAZ);
         assert_eq!(mxcsr_controls(fz | 3), MXCSR_FTZ_DAZ | 0x4000, "RUP");
+        let ftz = vmtrans_abi::helpers::FP_FLUSH_RESULTS;
+        let daz = vmtrans_abi::helpers::FP_DENORMALS_ARE_ZERO;
+        assert_eq!(mxcsr_controls(ftz), MXCSR_FTZ, "FTZ alone");
+        assert_eq!(mxcsr_controls(daz), 0x40, "DAZ alone");
+        assert_eq!(mxcsr_controls(ftz | daz), MXCSR_FTZ_DAZ);
     }
 
     #[cfg(target_arch = "x86_64")]

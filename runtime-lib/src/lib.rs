@@ -10,6 +10,7 @@
 //!   and the `vmtrans_rt_call` / `vmtrans_rt_continue` helpers.
 //! - [`signals`] and [`fault`]: guest signals and host fault handling.
 //! - [`helpers`]: counters, CPUID, FP environment, code flushes.
+//! - [`x87`]: x86_64 guests' x87 arithmetic on the host's x87 unit.
 //! - [`entry`]: [`run_guest`] for the CLI; [`aot`]: the AOT executable entry.
 //!
 //! The runtime never depends on the translator or the backends: the JIT is
@@ -29,6 +30,7 @@ pub mod loader;
 pub mod mmu;
 pub mod signals;
 pub mod syscall;
+pub mod x87;
 
 pub use context::{Process, RunOptions, Stop, ThreadContext};
 pub use cpu::CpuState;

@@ -3,11 +3,14 @@
 //! unoptimized and optimized from the same start, checks both agree, and
 //! checks registers, flags, memory and the outcome (exit, trap, call).
 
+use vmtrans_abi::x87;
 use vmtrans_ir::interp::{self, Env, GuestState, InterpError, Memory, Outcome, SparseMemory};
 use vmtrans_ir::passes::{optimize_function, OptLevel, OptOptions};
 use vmtrans_ir::{GuestReg, Helper, TrapKind};
 use vmtrans_translator::lift::{lift_function, BlockRange, CodeSource};
-use vmtrans_translator::x86_64::regs::{gpr, xmm, CF, OF, PF, RAX, RCX, RDX, RIP, RSP, SF, ZF};
+use vmtrans_translator::x86_64::regs::{
+    gpr, st, xmm, CF, FPU_TOP, OF, PF, RAX, RCX, RDX, RIP, RSP, SF, ZF,
+};
 use vmtrans_translator::x86_64::X86_64Lifter;
 
 const BASE: u64 = 0x40_1000;
@@ -26,13 +29,18 @@ impl CodeSource for Code<'_> {
 #[derive(Default)]
 struct TestEnv {
     calls: Vec<u64>,
+    /// The x87 helper's (descriptor, operand) arguments, in call order.
+    x87: Vec<(u32, u64)>,
 }
+
+/// What the stand-in x87 helper returns (a memory destination's bits).
+const X87_RESULT: u64 = 0x1122_3344_5566_7788;
 
 impl Env for TestEnv {
     fn helper(
         &mut self,
         h: Helper,
-        _args: &[u128],
+        args: &[u128],
         state: &mut GuestState,
         _mem: &mut dyn Memory,
     ) -> Result<Option<u128>, InterpError> {
@@ -46,6 +54,10 @@ impl Env for TestEnv {
                 None
             }
             Helper::ReadCycle => Some(0x1_2345_6789),
+            Helper::X87 => {
+                self.x87.push((args[0] as u32, args[1] as u64));
+                Some(u128::from(X87_RESULT))
+            }
             other => panic!("unexpected helper {other:?}"),
         })
     }
@@ -251,13 +263,9 @@ fn cmov_with_32_bit_operands_zero_extends_even_when_false() {
     assert_eq!(r.reg(RAX), 1);
 }
 
-/// Runs `fldt (%rdi); fstpl 16(%rdi)` (or `fstps`) on an 80-bit value.
-fn narrow(mant: u64, se: u16, single: bool) -> u64 {
-    let code: &[u8] = if single {
-        &[0xdb, 0x2f, 0xd9, 0x5f, 0x10]
-    } else {
-        &[0xdb, 0x2f, 0xdd, 0x5f, 0x10]
-    };
+/// Lifts and runs `code` with `rdi` = 0x9000 and the 80-bit value
+/// 1.0 at 0x9000.
+fn run_x87(code: &[u8]) -> (Run, SparseMemory) {
     let block = BlockRange {
         start: BASE,
         end: BASE + code.len() as u64,
@@ -267,43 +275,124 @@ fn narrow(mant: u64, se: u16, single: bool) -> u64 {
     let mut state = GuestState::new(&f.regs);
     let mut mem = SparseMemory::new();
     state.regs[gpr(7).index()] = 0x9000;
-    mem.store(0x9000, 8, u128::from(mant)).unwrap();
-    mem.store(0x9008, 2, u128::from(se)).unwrap();
+    mem.store(0x9000, 8, 1 << 63).unwrap();
+    mem.store(0x9008, 8, 0x3fff | 0x1234_5678 << 32).unwrap();
     mem.store(0x9010, 8, 0).unwrap();
     let mut env = TestEnv::default();
-    let out = interp::run(&f, &mut state, &mut mem, &mut env, 10_000).unwrap();
-    assert_eq!(out, Outcome::Exit(BASE + code.len() as u64));
-    mem.load(0x9010, 8).unwrap() as u64
+    let outcome = interp::run(&f, &mut state, &mut mem, &mut env, 10_000).unwrap();
+    assert_eq!(outcome, falls_through(code));
+    (
+        Run {
+            outcome,
+            state,
+            env,
+        },
+        mem,
+    )
 }
 
 #[test]
-fn x87_narrowing_stores_round_to_nearest_even() {
-    // 1/3 in 80 bits: 0x3ffd aaaaaaaaaaaaaaab.
+fn x87_narrowing_stores_go_through_the_helper_and_store_its_bits() {
+    // fldt (%rdi); fstpl 16(%rdi).
+    let (r, mut mem) = run_x87(&[0xdb, 0x2f, 0xdd, 0x5f, 0x10]);
     assert_eq!(
-        narrow(0xaaaa_aaaa_aaaa_aaab, 0x3ffd, false),
-        0x3fd5_5555_5555_5555
+        r.env.x87,
+        [(x87::encode(x87::FST, x87::M64FP, 0, false), 0)]
     );
-    assert_eq!(narrow(0xaaaa_aaaa_aaaa_aaab, 0x3ffd, true), 0x3eaa_aaab);
-    // 1.0, -2.0, +inf, a quiet NaN.
-    assert_eq!(narrow(1 << 63, 0x3fff, false), 1.0f64.to_bits());
-    assert_eq!(narrow(1 << 63, 0xc000, false), (-2.0f64).to_bits());
-    assert_eq!(narrow(1 << 63, 0x7fff, false), f64::INFINITY.to_bits());
+    assert_eq!(mem.load(0x9010, 8).unwrap() as u64, X87_RESULT);
+    assert_eq!(r.reg(FPU_TOP), 0, "fstp pops");
+    // fldt (%rdi); fsts 16(%rdi): four bytes, no pop.
+    let (r, mut mem) = run_x87(&[0xdb, 0x2f, 0xd9, 0x57, 0x10]);
     assert_eq!(
-        narrow(0xc000_0000_0000_0000, 0x7fff, false),
-        0x7ff8_0000_0000_0000
-    );
-    // Ties to even: 1 + 2^-53 rounds down, 1 + 3*2^-53 rounds up.
-    assert_eq!(
-        narrow((1 << 63) | (1 << 10), 0x3fff, false),
-        1.0f64.to_bits()
+        r.env.x87,
+        [(x87::encode(x87::FST, x87::M32FP, 0, false), 0)]
     );
     assert_eq!(
-        narrow((1 << 63) | (3 << 10), 0x3fff, false),
-        1.0f64.to_bits() + 2
+        mem.load(0x9010, 8).unwrap() as u64,
+        X87_RESULT & 0xffff_ffff
     );
-    // Overflow to infinity, the smallest denormal, underflow to zero.
-    assert_eq!(narrow(1 << 63, 0x7ffe, false), f64::INFINITY.to_bits());
-    assert_eq!(narrow(1 << 63, 0x3fff - 1074, false), 1);
-    assert_eq!(narrow(1 << 63, 0x3fff - 1076, false), 0);
-    assert_eq!(narrow(0, 0x8000, false), 0x8000_0000_0000_0000);
+    assert_eq!(r.reg(FPU_TOP), 7);
+}
+
+#[test]
+fn x87_arithmetic_passes_forms_and_memory_operands() {
+    // fld1; fld1; faddp st(1), st(0); fiaddl 8(%rdi); fsubr st(0), st(3);
+    // fdivs (%rdi).
+    let (r, _) = run_x87(&[
+        0xd9, 0xe8, 0xd9, 0xe8, 0xde, 0xc1, 0xda, 0x47, 0x08, 0xd8, 0xeb, 0xd8, 0x37,
+    ]);
+    assert_eq!(
+        r.env.x87,
+        [
+            (x87::encode(x87::FADD, x87::STI_ST0, 1, true), 0),
+            (x87::encode(x87::FADD, x87::M32INT, 0, false), 0x3fff),
+            (x87::encode(x87::FSUBR, x87::ST0_STI, 3, false), 0),
+            (x87::encode(x87::FDIV, x87::M32FP, 0, false), 0),
+        ]
+    );
+    // fsqrt; fldpi; fyl2x.
+    let (r, _) = run_x87(&[0xd9, 0xfa, 0xd9, 0xeb, 0xd9, 0xf1]);
+    let implicit = |op| (x87::encode(op, x87::IMPLICIT, 0, false), 0);
+    assert_eq!(
+        r.env.x87,
+        [
+            implicit(x87::FSQRT),
+            implicit(x87::FLDPI),
+            implicit(x87::FYL2X)
+        ]
+    );
+}
+
+#[test]
+fn x87_integer_stores_store_the_helpers_bits_at_their_width() {
+    // fldt (%rdi); fistps 16(%rdi).
+    let (r, mut mem) = run_x87(&[0xdb, 0x2f, 0xdf, 0x5f, 0x10]);
+    assert_eq!(
+        r.env.x87,
+        [(x87::encode(x87::FIST, x87::M16INT, 0, true), 0)]
+    );
+    assert_eq!(mem.load(0x9010, 8).unwrap() as u64, X87_RESULT & 0xffff);
+    // fldt (%rdi); fisttpll 16(%rdi).
+    let (r, mut mem) = run_x87(&[0xdb, 0x2f, 0xdd, 0x4f, 0x10]);
+    assert_eq!(
+        r.env.x87,
+        [(x87::encode(x87::FISTTP, x87::M64INT, 0, true), 0)]
+    );
+    assert_eq!(mem.load(0x9010, 8).unwrap() as u64, X87_RESULT);
+}
+
+#[test]
+fn fcmov_copies_under_the_condition() {
+    // stc/clc; fldz; fld1; fcmovb st(0), st(1): st0 = 0 when CF is set.
+    for (carry, want) in [(0xf9u8, 0u128), (0xf8, (0x3fff << 64) | 1 << 63)] {
+        let (r, _) = run_x87(&[carry, 0xd9, 0xee, 0xd9, 0xe8, 0xda, 0xc1]);
+        assert!(r.env.x87.is_empty());
+        assert_eq!(r.reg(FPU_TOP), 6);
+        assert_eq!(r.state.regs[st(6).index()], want);
+    }
+}
+
+#[test]
+fn lock_cmpxchg16b_swaps_or_loads_128_bits() {
+    // lock cmpxchg16b (%rdi); mov (%rdi), %rbx; mov 8(%rdi), %rcx.
+    let code = [
+        0xf0, 0x48, 0x0f, 0xc7, 0x0f, 0x48, 0x8b, 0x1f, 0x48, 0x8b, 0x4f, 0x08,
+    ];
+    let rbx = gpr(3);
+    for (rdx, hit) in [(2u64, true), (3, false)] {
+        let r = run(&code, |s, m| {
+            set(s, gpr(7), 0x9000);
+            m.store(0x9000, 8, 1).unwrap();
+            m.store(0x9008, 8, 2).unwrap();
+            set(s, RAX, 1);
+            set(s, RDX, rdx);
+            set(s, rbx, 5);
+            set(s, RCX, 6);
+        });
+        assert_eq!(r.outcome, falls_through(&code));
+        assert_eq!(r.flag(ZF), hit);
+        assert_eq!((r.reg(RAX), r.reg(RDX)), (1, 2), "rdx:rax = old memory");
+        let want = if hit { (5, 6) } else { (1, 2) };
+        assert_eq!((r.reg(rbx), r.reg(RCX)), want, "memory afterwards");
+    }
 }

@@ -26,6 +26,7 @@ fn helper_symbol(h: Helper) -> &'static str {
         Helper::FpHostFlags => helpers::FP_HOST_FLAGS,
         Helper::FpSetRounding => helpers::FP_SET_ROUNDING,
         Helper::FlushCode => helpers::FLUSH_CODE,
+        Helper::X87 => helpers::X87,
     }
 }
 

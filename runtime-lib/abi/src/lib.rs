@@ -206,11 +206,18 @@ pub mod helpers {
     pub const FP_HOST_FLAGS: &str = "vmtrans_rt_fp_host_flags";
     /// `extern "C" fn(state: *mut u8, mode: u32)`: set the host rounding
     /// mode (bits 2:0, a RISC-V `rm`) and flush-to-zero
-    /// ([`FP_FLUSH_TO_ZERO`], bit 3).
+    /// ([`FP_FLUSH_TO_ZERO`], bit 3; or its halves [`FP_FLUSH_RESULTS`],
+    /// bit 4, and [`FP_DENORMALS_ARE_ZERO`], bit 5).
     pub const FP_SET_ROUNDING: &str = "vmtrans_rt_fp_set_rounding";
     /// Bit of [`FP_SET_ROUNDING`]'s `mode`: subnormal operands read as zero
     /// and subnormal results become zero (AArch64 FPCR.FZ; MXCSR DAZ+FTZ).
     pub const FP_FLUSH_TO_ZERO: u32 = 1 << 3;
+    /// Bit of [`FP_SET_ROUNDING`]'s `mode`: subnormal results become zero
+    /// (x86 MXCSR.FTZ alone).
+    pub const FP_FLUSH_RESULTS: u32 = 1 << 4;
+    /// Bit of [`FP_SET_ROUNDING`]'s `mode`: subnormal operands read as zero
+    /// (x86 MXCSR.DAZ alone).
+    pub const FP_DENORMALS_ARE_ZERO: u32 = 1 << 5;
     /// `extern "C" fn(state: *mut u8)`: guest code changed; drop stale translations.
     pub const FLUSH_CODE: &str = "vmtrans_rt_flush_code";
     /// `extern "C" fn(state: *mut u8, mem: *mut u8, target: u64) -> u64`:
@@ -232,6 +239,114 @@ pub mod helpers {
     /// bits, zero-extended. Results must equal the IR interpreter's
     /// (`vmtrans_ir::interp::eval_pure` computes exactly this).
     pub const FP_OP: &str = "vmtrans_rt_fp_op";
+    /// `extern "C" fn(state: *mut u8, desc: u32, operand: u64) -> u64`: one
+    /// x86 x87 instruction on the guest's x87 registers (stack slots, TOP,
+    /// FCW, FSW), executed exactly as the guest CPU would (see
+    /// [`super::x87`] for `desc`). `operand` is a memory source operand's
+    /// raw bits, zero-extended (0 when there is none); the result is a
+    /// memory destination's raw bits (`fist`, narrowing `fst`), else 0.
+    pub const X87: &str = "vmtrans_rt_x87";
+}
+
+/// The `desc` argument of [`helpers::X87`]: the operation in bits 0..8,
+/// the operand form in bits 8..12, the `st(i)` index in bits 12..15, and
+/// bit 16 set when the instruction pops the stack once afterwards.
+pub mod x87 {
+    /// `fadd`: dest = dest + src.
+    pub const FADD: u32 = 0;
+    /// `fmul`: dest = dest * src.
+    pub const FMUL: u32 = 1;
+    /// `fsub`: dest = dest - src.
+    pub const FSUB: u32 = 2;
+    /// `fsubr`: dest = src - dest.
+    pub const FSUBR: u32 = 3;
+    /// `fdiv`: dest = dest / src.
+    pub const FDIV: u32 = 4;
+    /// `fdivr`: dest = src / dest.
+    pub const FDIVR: u32 = 5;
+    /// `fsqrt`: st0 = sqrt(st0).
+    pub const FSQRT: u32 = 6;
+    /// `frndint`: st0 rounded to an integer (FCW rounding control).
+    pub const FRNDINT: u32 = 7;
+    /// `f2xm1`: st0 = 2^st0 - 1.
+    pub const F2XM1: u32 = 8;
+    /// `fsin`: st0 = sin(st0) (C2 set, st0 kept, when out of range).
+    pub const FSIN: u32 = 9;
+    /// `fcos`: st0 = cos(st0) (C2 as for `fsin`).
+    pub const FCOS: u32 = 10;
+    /// `fptan`: st0 = tan(st0), then pushes 1.0 (nothing when out of range).
+    pub const FPTAN: u32 = 11;
+    /// `fsincos`: st0 = sin(st0), then pushes cos (nothing when out of range).
+    pub const FSINCOS: u32 = 12;
+    /// `fxtract`: st0 = exponent of st0, then pushes its significand.
+    pub const FXTRACT: u32 = 13;
+    /// `fyl2x`: st1 = st1 * log2(st0), pop.
+    pub const FYL2X: u32 = 14;
+    /// `fyl2xp1`: st1 = st1 * log2(st0 + 1), pop.
+    pub const FYL2XP1: u32 = 15;
+    /// `fpatan`: st1 = atan(st1 / st0), pop.
+    pub const FPATAN: u32 = 16;
+    /// `fscale`: st0 = st0 * 2^trunc(st1).
+    pub const FSCALE: u32 = 17;
+    /// `fprem`: st0 = partial remainder of st0 / st1 (truncating), C0 C3
+    /// C1 = quotient bits, C2 = incomplete.
+    pub const FPREM: u32 = 18;
+    /// `fprem1`: as [`FPREM`] with the IEEE (nearest) quotient.
+    pub const FPREM1: u32 = 19;
+    /// `fldpi`: pushes pi (rounded per FCW).
+    pub const FLDPI: u32 = 20;
+    /// `fldl2e`: pushes log2(e).
+    pub const FLDL2E: u32 = 21;
+    /// `fldln2`: pushes ln(2).
+    pub const FLDLN2: u32 = 22;
+    /// `fldl2t`: pushes log2(10).
+    pub const FLDL2T: u32 = 23;
+    /// `fldlg2`: pushes log10(2).
+    pub const FLDLG2: u32 = 24;
+    /// `fist`/`fistp`: st0 converted to an integer (FCW rounding) of the
+    /// memory form's width; the integer indefinite value when it does not fit.
+    pub const FIST: u32 = 25;
+    /// `fisttp`: st0 truncated to an integer of the memory form's width.
+    pub const FISTTP: u32 = 26;
+    /// `ficom`/`ficomp`: compares st0 with an integer, C0 C2 C3.
+    pub const FICOM: u32 = 27;
+    /// `fst`/`fstp` m32/m64: st0 rounded (FCW rounding) to the memory form.
+    pub const FST: u32 = 28;
+
+    /// Form: dest `st(0)`, source `st(i)`.
+    pub const ST0_STI: u32 = 0;
+    /// Form: dest `st(i)`, source `st(0)`.
+    pub const STI_ST0: u32 = 1;
+    /// Form: a 32-bit float in memory (source or destination).
+    pub const M32FP: u32 = 2;
+    /// Form: a 64-bit float in memory.
+    pub const M64FP: u32 = 3;
+    /// Form: a 16-bit integer in memory.
+    pub const M16INT: u32 = 4;
+    /// Form: a 32-bit integer in memory.
+    pub const M32INT: u32 = 5;
+    /// Form: a 64-bit integer in memory.
+    pub const M64INT: u32 = 6;
+    /// Form: the operands are implicit.
+    pub const IMPLICIT: u32 = 7;
+
+    /// Bit of `desc`: pop the stack once after the operation.
+    pub const POP: u32 = 1 << 16;
+
+    /// Packs an operation, its form, the `st(i)` index and the pop flag.
+    pub const fn encode(op: u32, form: u32, i: u32, pop: bool) -> u32 {
+        op | form << 8 | (i & 7) << 12 | if pop { POP } else { 0 }
+    }
+
+    /// Unpacks `desc` into (operation, form, `st(i)` index, pop).
+    pub const fn decode(desc: u32) -> (u32, u32, u32, bool) {
+        (
+            desc & 0xff,
+            (desc >> 8) & 0xf,
+            (desc >> 12) & 7,
+            desc & POP != 0,
+        )
+    }
 }
 
 /// The `op` argument of [`helpers::FP_OP`]: the operation in bits 0..8, the
@@ -498,6 +613,14 @@ mod tests {
     fn fp_op_encoding_round_trips() {
         let op = fp_op::encode(fp_op::FCVT_FROM_SINT, 64, 128);
         assert_eq!(fp_op::decode(op), (fp_op::FCVT_FROM_SINT, 64, 128));
+    }
+
+    #[test]
+    fn x87_encoding_round_trips() {
+        let d = x87::encode(x87::FSUBR, x87::STI_ST0, 5, true);
+        assert_eq!(x87::decode(d), (x87::FSUBR, x87::STI_ST0, 5, true));
+        let d = x87::encode(x87::FLDPI, x87::IMPLICIT, 0, false);
+        assert_eq!(x87::decode(d), (x87::FLDPI, x87::IMPLICIT, 0, false));
     }
 
     #[test]

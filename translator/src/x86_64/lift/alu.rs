@@ -5,7 +5,7 @@
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 use vmtrans_ir::{AtomicOp, IntCC, Type, Value};
 
-use crate::x86_64::regs::{CF, RAX, RDX};
+use crate::x86_64::regs::{CF, RAX, RBX, RCX, RDX, ZF};
 use crate::LiftCx;
 
 use super::flags;
@@ -265,6 +265,9 @@ fn xchg_memory(insn: &Instruction, cx: &mut LiftCx, ty: Type) -> Result<(), Fail
 pub fn lift_locked(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
     use Mnemonic as M;
     let m = insn.mnemonic();
+    if m == M::Cmpxchg16b {
+        return cmpxchg16b(insn, cx);
+    }
     let ty = op_type(insn, 0)?;
     match m {
         M::Cmpxchg => return cmpxchg(insn, cx, ty),
@@ -323,6 +326,39 @@ fn cas_update(cx: &mut LiftCx, insn: &Instruction, a: Value, ty: Type) -> Result
     let same = cx.b.icmp(IntCC::Eq, seen, old);
     cx.b.brif(same, done, head);
     cx.b.switch_to_block(done);
+    Ok(())
+}
+
+/// `cmpxchg16b m128`: compare rdx:rax with m128; equal → m128 = rcx:rbx,
+/// ZF = 1; else rdx:rax = m128, ZF = 0. One 128-bit atomic
+/// compare-and-swap (host `lock cmpxchg16b`, which like the guest's faults
+/// on a misaligned operand); the other flags are kept.
+fn cmpxchg16b(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
+    if insn.op_kind(0) != OpKind::Memory || insn.memory_size().size() != 16 {
+        return Err("cmpxchg16b without a 16-byte memory operand".into());
+    }
+    let pair = |cx: &mut LiftCx, lo, hi| {
+        let lo = cx.b.use_reg(lo);
+        let hi = cx.b.use_reg(hi);
+        let lo = cx.b.uext(Type::I128, lo);
+        let hi = cx.b.uext(Type::I128, hi);
+        let s64 = cx.b.iconst(Type::I8, 64);
+        let hi = cx.b.ishl(hi, s64);
+        cx.b.bor(hi, lo)
+    };
+    let expected = pair(cx, RAX, RDX);
+    let new = pair(cx, RBX, RCX);
+    let a = address(cx, insn)?;
+    let old = cx.b.atomic_cas(a, expected, new);
+    let eq = cx.b.icmp(IntCC::Eq, old, expected);
+    cx.b.def_reg(ZF, eq);
+    let old_lo = cx.b.ireduce(Type::I64, old);
+    let s64 = cx.b.iconst(Type::I8, 64);
+    let old_hi = cx.b.ushr(old, s64);
+    let old_hi = cx.b.ireduce(Type::I64, old_hi);
+    // On success rdx:rax already equal the memory's old value.
+    cx.b.def_reg(RAX, old_lo);
+    cx.b.def_reg(RDX, old_hi);
     Ok(())
 }
 

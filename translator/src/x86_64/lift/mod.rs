@@ -89,7 +89,7 @@ fn route(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
         | M::Cqo
         | M::Bswap
         | M::Movbe => alu::lift_move(insn, cx),
-        M::Cmpxchg | M::Xadd => alu::lift_locked(insn, cx),
+        M::Cmpxchg | M::Cmpxchg16b | M::Xadd => alu::lift_locked(insn, cx),
         M::Mul | M::Imul | M::Div | M::Idiv => muldiv::lift(insn, cx),
         M::Shl
         | M::Sal

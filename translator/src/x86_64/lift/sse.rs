@@ -94,7 +94,9 @@ pub fn lift(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
         | M::Cvtsd2si
         | M::Cvtss2si
         | M::Cvtss2sd
-        | M::Cvtsd2ss => convert(insn, cx),
+        | M::Cvtsd2ss
+        | M::Cvtdq2pd
+        | M::Cvttpd2dq => convert(insn, cx),
         M::Cmpss | M::Cmpsd | M::Cmpps | M::Cmppd => compare_mask(insn, cx),
         M::Stmxcsr => {
             cx.b.call_helper(Helper::FpSyncFlags, &[]);
@@ -509,6 +511,14 @@ fn compare_flags(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
     for r in [OF, SF, AF] {
         cx.b.def_reg(r, f);
     }
+    if matches!(insn.mnemonic(), Mnemonic::Comiss | Mnemonic::Comisd) {
+        // The host compares as `ucomis*`, which signals invalid only for
+        // a signalling NaN; `comis*` signals it for any NaN.
+        let ie = cx.b.uext(Type::I32, uno);
+        let m = cx.b.use_reg(MXCSR);
+        let m = cx.b.bor(m, ie);
+        cx.b.def_reg(MXCSR, m);
+    }
     Ok(())
 }
 
@@ -593,6 +603,35 @@ fn convert(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
             let f = cx.b.fcvt_from_sint(to, DYN, v);
             insert_scalar(cx, insn, to, f)
         }
+        M::Cvtdq2pd => {
+            // Two signed dwords (the low 8 bytes) to two doubles: exact.
+            let v = scalar_src(cx, insn, 1, Type::I64)?;
+            let lo = cx.b.ireduce(Type::I32, v);
+            let sh = cx.b.iconst(Type::I8, 32);
+            let hi = cx.b.ushr(v, sh);
+            let hi = cx.b.ireduce(Type::I32, hi);
+            let flo = cx.b.fcvt_from_sint(Type::F64, RoundingMode::Rne, lo);
+            let fhi = cx.b.fcvt_from_sint(Type::F64, RoundingMode::Rne, hi);
+            let z = cx.b.vconst(0);
+            let r = cx.b.vinsert(Type::F64, 0, z, flo);
+            let r = cx.b.vinsert(Type::F64, 1, r, fhi);
+            cx.b.def_reg(xreg(insn, 0)?, r);
+            Ok(())
+        }
+        M::Cvttpd2dq => {
+            // Two doubles truncated to two dwords (indefinite when out of
+            // range) in the low 8 bytes; the high 8 bytes zeroed.
+            let v = vsrc(cx, insn, 1)?;
+            let mut r = cx.b.vconst(0);
+            for lane in 0..2 {
+                let x = cx.b.vextract(Type::F64, lane, v);
+                let t = cx.b.fround(RoundingMode::Rtz, x);
+                let n = float_to_int_indefinite(cx, t, Type::F64, Type::I32);
+                r = cx.b.vinsert(Type::I32, lane, r, n);
+            }
+            cx.b.def_reg(xreg(insn, 0)?, r);
+            Ok(())
+        }
         M::Cvtss2sd | M::Cvtsd2ss => {
             let (from, to) = if m == M::Cvtss2sd {
                 (Type::F32, Type::F64)
@@ -657,7 +696,7 @@ fn insert_scalar(cx: &mut LiftCx, insn: &Instruction, ty: Type, f: Value) -> Res
 }
 
 /// Sets the host rounding mode from an MXCSR value (RC in bits 13-14:
-/// nearest, down, up, toward zero).
+/// nearest, down, up, toward zero) and its FTZ and DAZ bits.
 fn set_host_rounding(cx: &mut LiftCx, mxcsr: Value) {
     let s = cx.b.iconst(Type::I8, 13);
     let rc = cx.b.ushr(mxcsr, s);
@@ -670,6 +709,23 @@ fn set_host_rounding(cx: &mut LiftCx, mxcsr: Value) {
     let rm = cx.b.ushr(table, shift);
     let fifteen = cx.b.iconst(Type::I32, 15);
     let rm = cx.b.band(rm, fifteen);
+    // FTZ (bit 15) and DAZ (bit 6), each on its own.
+    let s11 = cx.b.iconst(Type::I8, 11);
+    let ftz = cx.b.ushr(mxcsr, s11);
+    let ftz_bit = cx.b.iconst(
+        Type::I32,
+        i128::from(vmtrans_abi::helpers::FP_FLUSH_RESULTS),
+    );
+    let ftz = cx.b.band(ftz, ftz_bit);
+    let s1 = cx.b.iconst(Type::I8, 1);
+    let daz = cx.b.ushr(mxcsr, s1);
+    let daz_bit = cx.b.iconst(
+        Type::I32,
+        i128::from(vmtrans_abi::helpers::FP_DENORMALS_ARE_ZERO),
+    );
+    let daz = cx.b.band(daz, daz_bit);
+    let rm = cx.b.bor(rm, ftz);
+    let rm = cx.b.bor(rm, daz);
     cx.b.call_helper(Helper::FpSetRounding, &[rm]);
 }
 
@@ -694,6 +750,8 @@ fn packed_op(m: Mnemonic) -> Option<Packed> {
         M::Psubq => Bin(|cx, l, a, b| cx.b.visub(l, a, b), Type::I64),
         M::Pmullw => Bin(|cx, l, a, b| cx.b.vimul(l, a, b), Type::I16),
         M::Pmuludq => Bin(multiply_low_dwords, Type::I64),
+        M::Psadbw => Bin(sum_abs_byte_differences, Type::I64),
+        M::Pmaddwd => Bin(multiply_add_words, Type::I32),
         M::Paddusb => Bin(|cx, l, a, b| cx.b.vuadd_sat(l, a, b), Type::I8),
         M::Paddusw => Bin(|cx, l, a, b| cx.b.vuadd_sat(l, a, b), Type::I16),
         M::Paddsb => Bin(|cx, l, a, b| cx.b.vsadd_sat(l, a, b), Type::I8),
@@ -736,6 +794,47 @@ fn multiply_low_dwords(cx: &mut LiftCx, lane: Type, a: Value, b: Value) -> Value
     let a = cx.b.vand(lane, a, low);
     let b = cx.b.vand(lane, b, low);
     cx.b.vimul(lane, a, b)
+}
+
+/// `psadbw`: per 64-bit half, the sum of the eight unsigned byte
+/// differences' absolute values, zero-extended.
+fn sum_abs_byte_differences(cx: &mut LiftCx, _lane: Type, a: Value, b: Value) -> Value {
+    let mut r = cx.b.vconst(0);
+    for half in 0..2u8 {
+        let mut sum = cx.b.iconst(Type::I64, 0);
+        for k in 0..8u8 {
+            let x = cx.b.vextract(Type::I8, half * 8 + k, a);
+            let x = cx.b.uext(Type::I64, x);
+            let y = cx.b.vextract(Type::I8, half * 8 + k, b);
+            let y = cx.b.uext(Type::I64, y);
+            let xy = cx.b.isub(x, y);
+            let yx = cx.b.isub(y, x);
+            let lt = cx.b.icmp(IntCC::Ult, x, y);
+            let d = cx.b.select(lt, yx, xy);
+            sum = cx.b.iadd(sum, d);
+        }
+        r = cx.b.vinsert(Type::I64, half, r, sum);
+    }
+    r
+}
+
+/// `pmaddwd`: per dword, the sum of the two signed word products
+/// (wrapping: only -32768² twice overflows, to 0x80000000 as on x86).
+fn multiply_add_words(cx: &mut LiftCx, _lane: Type, a: Value, b: Value) -> Value {
+    let mut r = cx.b.vconst(0);
+    for j in 0..4u8 {
+        let mut sum = cx.b.iconst(Type::I32, 0);
+        for k in 0..2u8 {
+            let x = cx.b.vextract(Type::I16, 2 * j + k, a);
+            let x = cx.b.sext(Type::I32, x);
+            let y = cx.b.vextract(Type::I16, 2 * j + k, b);
+            let y = cx.b.sext(Type::I32, y);
+            let p = cx.b.imul(x, y);
+            sum = cx.b.iadd(sum, p);
+        }
+        r = cx.b.vinsert(Type::I32, j, r, sum);
+    }
+    r
 }
 
 /// Applies a packed op to (destination, source).

@@ -1,22 +1,32 @@
-//! x87, the part that needs no 80-bit arithmetic: the register stack (TOP
-//! and the eight slots, each holding an 80-bit value in the low bits of a
-//! 128-bit register), exact loads and stores of 80-bit values, exact
-//! widening loads of floats and integers, exchanges, sign operations,
-//! classification (`fxam`), comparisons (`fucomi`, `fcom`, `ftst`), and
-//! the control/status/environment words.
+//! x87. In IR: the register stack (TOP and the eight slots, each holding
+//! an 80-bit value in the low bits of a 128-bit register), exact loads and
+//! stores of 80-bit values, exact widening loads of floats and integers
+//! (`fld m32/m64`, `fild`), exchanges, sign operations, `fld1`/`fldz`,
+//! classification (`fxam`), comparisons (`fucomi`, `fcom`, `ftst`),
+//! `fcmovcc`, and the control/status/environment words.
 //!
-//! Narrowing stores (`fst`/`fstp` to m64/m32) round to nearest-even
-//! exactly; in another x87 rounding mode they trap (guest SIGILL) rather
-//! than round wrongly.
+//! Everything that rounds runs on the host's own x87 unit through the
+//! `x87` runtime helper (`Helper::X87`, descriptor in `vmtrans_abi::x87`),
+//! which loads the guest's FCW (precision and rounding control), runs the
+//! same instruction on the same 80-bit operands and folds C0-C3 and the
+//! exception flags into the guest's FSW: `fadd fsub fsubr fmul fdiv fdivr`
+//! in all their forms (`st(0), st(i)`, `st(i), st(0)`, popping, m32/m64
+//! and `fi...` m16/m32 integer operands, which the host reads in their
+//! own memory form), `fsqrt frndint fscale fprem fprem1 fxtract f2xm1
+//! fyl2x fyl2xp1 fptan fpatan fsin fcos fsincos`, the constants `fldpi
+//! fldl2e fldln2 fldl2t fldlg2`, `fist fistp fisttp` (rounding control,
+//! integer indefinite), `ficom ficomp`, and the narrowing stores `fst`/
+//! `fstp` m32/m64 (rounding, PE/OE/UE).
 //!
 //! Not lifted (each is a `LiftError`, a guest SIGILL, never an
-//! approximation): 80-bit arithmetic (`fadd fmul fdiv fsqrt fprem
-//! frndint fscale` ...), `fist`, the transcendental instructions. They need an exact 80-bit soft-float
-//! runtime helper. The tag word is not tracked (slots are never
-//! "empty").
+//! approximation): BCD (`fbld fbstp`), `fsave frstor fxsave fxrstor`, and
+//! the rest of the family. The tag word is not tracked (slots are never
+//! "empty", so no stack faults); guest-unmasked x87 exceptions are not
+//! delivered as SIGFPE (the host runs with every exception masked).
 
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
-use vmtrans_ir::{IntCC, Type, Value};
+use vmtrans_abi::x87 as X;
+use vmtrans_ir::{Helper, IntCC, Type, Value};
 
 use crate::x86_64::regs::{st, AF, CF, FCW, FPU_TOP, FSW, OF, PF, SF, ZF};
 use crate::LiftCx;
@@ -138,9 +148,54 @@ pub fn lift(insn: &Instruction, cx: &mut LiftCx) -> Option<Result<(), Fail>> {
             pop(cx);
             Ok(())
         }
-        m if format!("{m:?}").starts_with('F') => Err(format!(
-            "x87 {m:?} needs 80-bit arithmetic, which is not lifted (no soft-float helper yet)"
-        )),
+        M::Fadd
+        | M::Faddp
+        | M::Fiadd
+        | M::Fmul
+        | M::Fmulp
+        | M::Fimul
+        | M::Fsub
+        | M::Fsubp
+        | M::Fisub
+        | M::Fsubr
+        | M::Fsubrp
+        | M::Fisubr
+        | M::Fdiv
+        | M::Fdivp
+        | M::Fidiv
+        | M::Fdivr
+        | M::Fdivrp
+        | M::Fidivr => arith(insn, cx),
+        M::Fsqrt => implicit(cx, X::FSQRT),
+        M::Frndint => implicit(cx, X::FRNDINT),
+        M::F2xm1 => implicit(cx, X::F2XM1),
+        M::Fsin => implicit(cx, X::FSIN),
+        M::Fcos => implicit(cx, X::FCOS),
+        M::Fptan => implicit(cx, X::FPTAN),
+        M::Fsincos => implicit(cx, X::FSINCOS),
+        M::Fxtract => implicit(cx, X::FXTRACT),
+        M::Fyl2x => implicit(cx, X::FYL2X),
+        M::Fyl2xp1 => implicit(cx, X::FYL2XP1),
+        M::Fpatan => implicit(cx, X::FPATAN),
+        M::Fscale => implicit(cx, X::FSCALE),
+        M::Fprem => implicit(cx, X::FPREM),
+        M::Fprem1 => implicit(cx, X::FPREM1),
+        M::Fldpi => implicit(cx, X::FLDPI),
+        M::Fldl2e => implicit(cx, X::FLDL2E),
+        M::Fldln2 => implicit(cx, X::FLDLN2),
+        M::Fldl2t => implicit(cx, X::FLDL2T),
+        M::Fldlg2 => implicit(cx, X::FLDLG2),
+        M::Fist | M::Fistp | M::Fisttp => fist(insn, cx),
+        M::Ficom | M::Ficomp => ficom(insn, cx),
+        M::Fcmovb
+        | M::Fcmove
+        | M::Fcmovbe
+        | M::Fcmovu
+        | M::Fcmovnb
+        | M::Fcmovne
+        | M::Fcmovnbe
+        | M::Fcmovnu => fcmov(insn, cx),
+        m if format!("{m:?}").starts_with('F') => Err(format!("x87 {m:?} is not lifted")),
         _ => return None,
     })
 }
@@ -343,20 +398,21 @@ fn fst(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
         let a8 = cx.b.iadd(a, eight);
         cx.b.store(a8, se);
     } else {
-        let (frac_bits, exp_bits, bias, ty) = match insn.memory_size().size() {
-            8 => (52, 11, 1023, Type::I64),
-            4 => (23, 8, 127, Type::I32),
+        let ty = match insn.memory_size().size() {
+            8 => Type::I64,
+            4 => Type::I32,
             n => return Err(format!("fst of {n} bytes")),
         };
-        trap_unless_nearest(cx);
-        let (mant, se) = split(cx, v);
-        let bits = narrow_float(cx, mant, se, frac_bits, exp_bits, bias);
+        // On the host: the FCW's rounding control and precision, and the
+        // exception flags (PE, OE, UE, IE) the conversion raises.
+        let a = address(cx, insn)?;
+        let form = if ty == Type::I64 { X::M64FP } else { X::M32FP };
+        let bits = call(cx, X::encode(X::FST, form, 0, false), None);
         let bits = if ty == Type::I64 {
             bits
         } else {
             cx.b.ireduce(Type::I32, bits)
         };
-        let a = address(cx, insn)?;
         cx.b.store(a, bits);
     }
     if pops {
@@ -582,107 +638,137 @@ fn fldenv(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
     Ok(())
 }
 
-/// Stops the guest (SIGILL) when the x87 rounding control is not
-/// round-to-nearest: the narrowing stores only implement that mode.
-fn trap_unless_nearest(cx: &mut LiftCx) {
-    let cw = cx.b.use_reg(FCW);
-    let rc = cx.b.iconst(Type::I32, 0xc00);
-    let mode = cx.b.band(cw, rc);
-    let zero = cx.b.iconst(Type::I32, 0);
-    let other = cx.b.icmp(IntCC::Ne, mode, zero);
-    let bad = cx.b.create_block();
-    let ok = cx.b.create_block();
-    cx.b.brif(other, bad, ok);
-    cx.b.switch_to_block(bad);
-    cx.trap(vmtrans_ir::TrapKind::Illegal);
-    cx.b.switch_to_block(ok);
+/// Calls the x87 helper with descriptor `desc` and a memory source
+/// operand's bits; returns a memory destination's bits.
+fn call(cx: &mut LiftCx, desc: u32, operand: Option<Value>) -> Value {
+    let d = cx.b.iconst(Type::I32, i128::from(desc));
+    let m = match operand {
+        Some(v) => v,
+        None => cx.const64(0),
+    };
+    cx.b.call_helper(Helper::X87, &[d, m])
+        .expect("the x87 helper returns a value")
 }
 
-/// An 80-bit value rounded to nearest-even into an IEEE format
-/// (`frac_bits`, `exp_bits`, `bias`), as raw bits in an i64: NaNs quieted
-/// with their top payload, overflow to infinity, underflow through the
-/// format's denormals to zero. Rounding is done at 128 bits.
-fn narrow_float(
-    cx: &mut LiftCx,
-    mant: Value,
-    se: Value,
-    frac_bits: u32,
-    exp_bits: u32,
-    bias: i64,
-) -> Value {
-    let c64 = |cx: &mut LiftCx, v: i64| cx.b.iconst(Type::I64, i128::from(v));
-    let c128 = |cx: &mut LiftCx, v: i128| cx.b.iconst(Type::I128, v);
-    let se64 = cx.b.uext(Type::I64, se);
-    let s15 = cx.b.iconst(Type::I8, 15);
-    let sign = cx.b.ushr(se64, s15);
-    let top = cx.b.iconst(Type::I8, i128::from(frac_bits + exp_bits));
-    let sign_bit = cx.b.ishl(sign, top);
-    let emask = c64(cx, 0x7fff);
-    let e = cx.b.band(se64, emask);
-    let max_field = (1i64 << exp_bits) - 1;
-    let inf = c64(cx, max_field << frac_bits);
-    // NaN: quiet, payload's top bits kept.
-    let payload_shift = cx.b.iconst(Type::I8, i128::from(63 - frac_bits));
-    let payload = cx.b.ushr(mant, payload_shift);
-    let fmask = c64(cx, (1i64 << frac_bits) - 1);
-    let payload = cx.b.band(payload, fmask);
-    let quiet = c64(cx, 1i64 << (frac_bits - 1));
-    let nan = cx.b.bor(inf, quiet);
-    let nan = cx.b.bor(nan, payload);
-    let fraction_mask = c64(cx, i64::MAX);
-    let fraction = cx.b.band(mant, fraction_mask);
-    let zero = c64(cx, 0);
-    let frac_zero = cx.b.icmp(IntCC::Eq, fraction, zero);
-    let special = cx.b.icmp(IntCC::Eq, e, emask);
-    let special_bits = cx.b.select(frac_zero, inf, nan);
-    // Finite: exponent in the target format and the shift that drops the
-    // extra mantissa bits (more when the result is denormal).
-    let rebias = c64(cx, 16383 - bias);
-    let te = cx.b.isub(e, rebias);
-    let one = c64(cx, 1);
-    let base_shift = c64(cx, i64::from(63 - frac_bits));
-    let below = cx.b.isub(one, te);
-    let is_denorm = cx.b.icmp(IntCC::Slt, te, one);
-    let extra = cx.b.select(is_denorm, below, zero);
-    let shift = cx.b.iadd(base_shift, extra);
-    let cap = c64(cx, 65);
-    let shift = cx.b.umin(shift, cap);
-    let sh8 = cx.b.ireduce(Type::I8, shift);
-    let m128 = cx.b.uext(Type::I128, mant);
-    let q = cx.b.ushr(m128, sh8);
-    let one128 = c128(cx, 1);
-    let unit = cx.b.ishl(one128, sh8);
-    let low_mask = cx.b.isub(unit, one128);
-    let rem = cx.b.band(m128, low_mask);
-    let one8 = cx_one8(cx);
-    let half = cx.b.ushr(unit, one8);
-    let gt = cx.b.icmp(IntCC::Ugt, rem, half);
-    let eq = cx.b.icmp(IntCC::Eq, rem, half);
-    let odd128 = cx.b.band(q, one128);
-    let zero128 = c128(cx, 0);
-    let odd = cx.b.icmp(IntCC::Ne, odd128, zero128);
-    let tie_up = cx.b.band(eq, odd);
-    let up = cx.b.bor(gt, tie_up);
-    let up = cx.b.uext(Type::I128, up);
-    let q = cx.b.iadd(q, up);
-    let q = cx.b.ireduce(Type::I64, q);
-    let e_adj = cx.b.isub(te, one);
-    let e_adj = cx.b.select(is_denorm, zero, e_adj);
-    let fb = cx.b.iconst(Type::I8, i128::from(frac_bits));
-    let field = cx.b.ishl(e_adj, fb);
-    let finite = cx.b.iadd(field, q);
-    let max_e = c64(cx, max_field - 1);
-    let too_big = cx.b.icmp(IntCC::Sgt, te, max_e);
-    let rounded_over = cx.b.icmp(IntCC::Uge, finite, inf);
-    let over = cx.b.bor(too_big, rounded_over);
-    let finite = cx.b.select(over, inf, finite);
-    // 80-bit zeros and denormals are far below the target's range.
-    let e_zero = cx.b.icmp(IntCC::Eq, e, zero);
-    let finite = cx.b.select(e_zero, zero, finite);
-    let bits = cx.b.select(special, special_bits, finite);
-    cx.b.bor(bits, sign_bit)
+/// An instruction whose operands are implicit (st0, st1, constants).
+fn implicit(cx: &mut LiftCx, op: u32) -> Result<(), Fail> {
+    call(cx, X::encode(op, X::IMPLICIT, 0, false), None);
+    Ok(())
 }
 
-fn cx_one8(cx: &mut LiftCx) -> Value {
-    cx.b.iconst(Type::I8, 1)
+/// The helper form of a memory operand of `bytes` bytes (`int`: an
+/// integer operand) and its bits, loaded and zero-extended to 64.
+fn mem_operand(insn: &Instruction, cx: &mut LiftCx, int: bool) -> Result<(u32, Value), Fail> {
+    let size = insn.memory_size().size();
+    let (form, ty) = match (int, size) {
+        (false, 4) => (X::M32FP, Type::I32),
+        (false, 8) => (X::M64FP, Type::I64),
+        (true, 2) => (X::M16INT, Type::I16),
+        (true, 4) => (X::M32INT, Type::I32),
+        (true, 8) => (X::M64INT, Type::I64),
+        _ => return Err(format!("x87 memory operand of {size} bytes")),
+    };
+    let a = address(cx, insn)?;
+    let v = cx.b.load(ty, a);
+    let v = if ty == Type::I64 {
+        v
+    } else {
+        cx.b.uext(Type::I64, v)
+    };
+    Ok((form, v))
+}
+
+/// `fadd fsub fsubr fmul fdiv fdivr`, their popping (`...p`) and integer
+/// (`fi...`) forms: `st0 op= st(i)`, `st(i) op= st0`, `st0 op= m32/m64`,
+/// `st0 op= m16int/m32int`.
+fn arith(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
+    use Mnemonic as M;
+    let m = insn.mnemonic();
+    let op = match m {
+        M::Fadd | M::Faddp | M::Fiadd => X::FADD,
+        M::Fmul | M::Fmulp | M::Fimul => X::FMUL,
+        M::Fsub | M::Fsubp | M::Fisub => X::FSUB,
+        M::Fsubr | M::Fsubrp | M::Fisubr => X::FSUBR,
+        M::Fdiv | M::Fdivp | M::Fidiv => X::FDIV,
+        _ => X::FDIVR,
+    };
+    let pop = matches!(
+        m,
+        M::Faddp | M::Fmulp | M::Fsubp | M::Fsubrp | M::Fdivp | M::Fdivrp
+    );
+    if insn.op_count() > 0 && insn.op_kind(0) == OpKind::Memory {
+        let int = matches!(
+            m,
+            M::Fiadd | M::Fimul | M::Fisub | M::Fisubr | M::Fidiv | M::Fidivr
+        );
+        let (form, v) = mem_operand(insn, cx, int)?;
+        call(cx, X::encode(op, form, 0, false), Some(v));
+        return Ok(());
+    }
+    let desc = match (sti(insn, 0), sti(insn, 1)) {
+        (Some(0), Some(i)) if !pop => X::encode(op, X::ST0_STI, u32::from(i), false),
+        (Some(i), Some(0)) => X::encode(op, X::STI_ST0, u32::from(i), pop),
+        // `faddp` and friends without operands: st(1), st(0).
+        (None, None) if pop => X::encode(op, X::STI_ST0, 1, true),
+        _ => return Err(format!("x87 {m:?} with these operands")),
+    };
+    call(cx, desc, None);
+    Ok(())
+}
+
+/// `fist`/`fistp`/`fisttp` m16/m32/m64: the conversion on the host (its
+/// rounding control, its integer indefinite value), stored here.
+fn fist(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
+    let size = insn.memory_size().size();
+    let (form, ty) = match size {
+        2 => (X::M16INT, Type::I16),
+        4 => (X::M32INT, Type::I32),
+        8 => (X::M64INT, Type::I64),
+        _ => return Err(format!("fist of {size} bytes")),
+    };
+    let a = address(cx, insn)?;
+    let (op, pop) = match insn.mnemonic() {
+        Mnemonic::Fist => (X::FIST, false),
+        Mnemonic::Fistp => (X::FIST, true),
+        _ => (X::FISTTP, true),
+    };
+    let bits = call(cx, X::encode(op, form, 0, pop), None);
+    let bits = if ty == Type::I64 {
+        bits
+    } else {
+        cx.b.ireduce(ty, bits)
+    };
+    cx.b.store(a, bits);
+    Ok(())
+}
+
+/// `ficom`/`ficomp` m16int/m32int.
+fn ficom(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
+    let (form, v) = mem_operand(insn, cx, true)?;
+    let pop = insn.mnemonic() == Mnemonic::Ficomp;
+    call(cx, X::encode(X::FICOM, form, 0, pop), Some(v));
+    Ok(())
+}
+
+/// `fcmovcc st(0), st(i)`: a copy under an EFLAGS condition.
+fn fcmov(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
+    use Mnemonic as M;
+    let i = sti(insn, 1).ok_or("fcmov without st(i)")?;
+    use iced_x86::ConditionCode as C;
+    let cc = match insn.mnemonic() {
+        M::Fcmovb => C::b,
+        M::Fcmovnb => C::ae,
+        M::Fcmove => C::e,
+        M::Fcmovne => C::ne,
+        M::Fcmovbe => C::be,
+        M::Fcmovnbe => C::a,
+        M::Fcmovu => C::p,
+        _ => C::np,
+    };
+    let c = flags::cond(cx, cc)?;
+    let src = st_read(cx, i);
+    let old = st_read(cx, 0);
+    let v = cx.b.select(c, src, old);
+    st_write(cx, 0, v);
+    Ok(())
 }
