@@ -322,7 +322,7 @@ impl TableExpr {
     fn target(&self, f: &Function, image: &GuestImage, i: u64, limit: (u64, u64)) -> Option<u64> {
         let at = self.table.checked_add(i * self.stride)?;
         let target = self.value_at(f, image, at)? as u64;
-        (target >= limit.0 && target < limit.1 && image.is_code(target)).then_some(target)
+        lands_on_code(image, limit, target).then_some(target)
     }
 
     /// The expression's value when the load reads the entry at `at`.
@@ -345,14 +345,10 @@ impl TableExpr {
         count: u64,
         limit: (u64, u64),
     ) -> Option<Vec<u64>> {
-        (0..count.min(MAX_ENTRIES))
-            .map(|i| {
-                let at = inner.value_at(f, image, inner.table.checked_add(i * inner.stride)?)?;
-                let target = self.value_at(f, image, u64::try_from(at).ok()?)? as u64;
-                (target >= limit.0 && target < limit.1 && image.is_code(target)).then_some(target)
-            })
-            .collect::<Option<Vec<u64>>>()
-            .filter(|t| !t.is_empty())
+        all_targets(image, count, limit, |i| {
+            let at = inner.value_at(f, image, inner.table.checked_add(i * inner.stride)?)?;
+            Some(self.value_at(f, image, u64::try_from(at).ok()?)? as u64)
+        })
     }
 
     /// Reads `count` entries and evaluates each target; every target must
@@ -364,11 +360,27 @@ impl TableExpr {
         count: u64,
         limit: (u64, u64),
     ) -> Option<Vec<u64>> {
-        (0..count.min(MAX_ENTRIES))
-            .map(|i| self.target(f, image, i, limit))
-            .collect::<Option<Vec<u64>>>()
-            .filter(|t| !t.is_empty())
+        all_targets(image, count, limit, |i| self.target(f, image, i, limit))
     }
+}
+
+/// The targets `target_of(i)` for the first `count` entries (at most
+/// [`MAX_ENTRIES`]), if every one lands inside `limit` on code.
+fn all_targets(
+    image: &GuestImage,
+    count: u64,
+    limit: (u64, u64),
+    target_of: impl Fn(u64) -> Option<u64>,
+) -> Option<Vec<u64>> {
+    (0..count.min(MAX_ENTRIES))
+        .map(|i| target_of(i).filter(|&t| lands_on_code(image, limit, t)))
+        .collect::<Option<Vec<u64>>>()
+        .filter(|t| !t.is_empty())
+}
+
+/// Whether `target` is inside `limit` and on code.
+fn lands_on_code(image: &GuestImage, limit: (u64, u64), target: u64) -> bool {
+    target >= limit.0 && target < limit.1 && image.is_code(target)
 }
 
 fn defining_inst(f: &Function, v: Value) -> Option<&InstData> {

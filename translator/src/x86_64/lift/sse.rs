@@ -710,23 +710,20 @@ fn set_host_rounding(cx: &mut LiftCx, mxcsr: Value) {
     let fifteen = cx.b.iconst(Type::I32, 15);
     let rm = cx.b.band(rm, fifteen);
     // FTZ (bit 15) and DAZ (bit 6), each on its own.
-    let s11 = cx.b.iconst(Type::I8, 11);
-    let ftz = cx.b.ushr(mxcsr, s11);
-    let ftz_bit = cx.b.iconst(
-        Type::I32,
-        i128::from(vmtrans_abi::helpers::FP_FLUSH_RESULTS),
-    );
-    let ftz = cx.b.band(ftz, ftz_bit);
-    let s1 = cx.b.iconst(Type::I8, 1);
-    let daz = cx.b.ushr(mxcsr, s1);
-    let daz_bit = cx.b.iconst(
-        Type::I32,
-        i128::from(vmtrans_abi::helpers::FP_DENORMALS_ARE_ZERO),
-    );
-    let daz = cx.b.band(daz, daz_bit);
+    let ftz = mxcsr_bit_as(cx, mxcsr, 11, vmtrans_abi::helpers::FP_FLUSH_RESULTS);
+    let daz = mxcsr_bit_as(cx, mxcsr, 1, vmtrans_abi::helpers::FP_DENORMALS_ARE_ZERO);
     let rm = cx.b.bor(rm, ftz);
     let rm = cx.b.bor(rm, daz);
     cx.b.call_helper(Helper::FpSetRounding, &[rm]);
+}
+
+/// The MXCSR bit that lands on `mode_bit` when `mxcsr` is shifted right by
+/// `shift`, alone (a rounding-mode flag of `fp_set_rounding`).
+fn mxcsr_bit_as(cx: &mut LiftCx, mxcsr: Value, shift: i128, mode_bit: u32) -> Value {
+    let s = cx.b.iconst(Type::I8, shift);
+    let moved = cx.b.ushr(mxcsr, s);
+    let bit = cx.b.iconst(Type::I32, i128::from(mode_bit));
+    cx.b.band(moved, bit)
 }
 
 /// Lane-wise packed operations: (op, lane type).
