@@ -140,10 +140,14 @@ fn resolve_site(
     // A guessed table base gives a partial answer, asked again when the
     // function grows; so does a table without a bound yet, when the base
     // is guessed (as with a constant index, its loop is not found yet).
+    // Entries read without a bound may be data: only where every aligned
+    // address starts an instruction can they not split one.
     let guessed = table.params == Params::Optimistic;
     let (targets, complete) = match two_levels().or_else(one_level) {
         Some(targets) => (targets, !guessed),
-        None if guessed => (table.leading_targets(f, image, limit)?, false),
+        None if guessed && fixed_width(image.arch) => {
+            (table.leading_targets(f, image, limit)?, false)
+        }
         None => return None,
     };
     Some(Resolution { targets, complete })
@@ -175,6 +179,12 @@ fn pointer_table_targets(image: &GuestImage, limit: (u64, u64)) -> Option<Vec<u6
     targets.sort_unstable();
     targets.dedup();
     (!targets.is_empty()).then_some(targets)
+}
+
+/// Whether every instruction of `arch` has the same length (any aligned
+/// address inside code starts one).
+fn fixed_width(arch: Arch) -> bool {
+    matches!(arch, Arch::Aarch64)
 }
 
 /// The alignment every instruction of `arch` starts at.
