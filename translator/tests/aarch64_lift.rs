@@ -84,3 +84,18 @@ fn refused_instructions_are_lift_errors() {
         );
     }
 }
+
+#[test]
+fn float_results_are_checked_for_nan_by_one_branch() {
+    // fadd d0, d1, d2: the architecture's NaN rule and the FZ input check
+    // run on side paths; the straight path has the add, one unordered
+    // compare and one test of FPCR.
+    let ir = optimized(&[0x1e62_2820]);
+    let entry = ir.split("block1").next().expect("entry block");
+    assert_eq!(entry.matches("select").count(), 0, "{ir}");
+    assert!(ir.contains("fadd.f64"), "{ir}");
+    assert!(
+        ir.matches("select").count() >= 4,
+        "the NaN rule is still there: {ir}"
+    );
+}

@@ -113,67 +113,103 @@ fn is_subnormal(cx: &mut LiftCx, x: Value) -> Value {
 
 /// FPSR.IDC (input denormal) for an operation on `ops`: raised when
 /// FPCR.FZ is set and an operand is subnormal (the host flushes it to
-/// zero silently).
+/// zero silently). The check runs only when flushing (see
+/// [`when_flushing`]).
 pub(super) fn input_denormal(cx: &mut LiftCx, ops: &[Value]) {
-    let mut any = None;
-    for &x in ops {
-        let s = is_subnormal(cx, x);
-        any = Some(match any {
-            Some(a) => cx.b.bor(a, s),
-            None => s,
-        });
+    if ops.is_empty() {
+        return;
     }
-    if let Some(any) = any {
-        raise_idc_if_fz(cx, any);
-    }
+    when_flushing(cx, |cx| {
+        let mut any = is_subnormal(cx, ops[0]);
+        for &x in &ops[1..] {
+            let s = is_subnormal(cx, x);
+            any = cx.b.bor(any, s);
+        }
+        raise_idc_if(cx, any);
+    });
 }
 
 /// [`input_denormal`] for vector operands with float lanes `ty`: any
 /// subnormal lane of `ops` (the low 64 bits only unless `q`).
 pub(super) fn vector_input_denormal(cx: &mut LiftCx, ty: Type, q: bool, ops: &[Value]) {
-    let ity = ty.as_int();
-    let (abs_mask, max_mantissa) = subnormal_bounds(ty);
-    let splat = |cx: &mut LiftCx, v: u64| {
-        let s = k(cx, ity, v);
-        cx.b.vsplat(ity, s)
-    };
-    let (m, one, max) = (splat(cx, abs_mask), splat(cx, 1), splat(cx, max_mantissa));
-    let mut any = cx.b.vconst(0);
-    for &v in ops {
-        let abs = cx.b.vand(ity, v, m);
-        let below = cx.b.visub(ity, abs, one);
-        let sub = cx.b.vicmp(ity, IntCC::Ult, below, max);
-        any = cx.b.vor(ity, any, sub);
-    }
-    if !q {
-        let low = cx.b.vconst(u128::from(u64::MAX));
-        any = cx.b.vand(Type::I64, any, low);
-    }
-    let lanes = cx.b.vreduce_umax(ity, any);
-    let zero = k(cx, ity, 0);
-    let found = cx.b.icmp(IntCC::Ne, lanes, zero);
-    raise_idc_if_fz(cx, found);
+    when_flushing(cx, |cx| {
+        let ity = ty.as_int();
+        let (abs_mask, max_mantissa) = subnormal_bounds(ty);
+        let splat = |cx: &mut LiftCx, v: u64| {
+            let s = k(cx, ity, v);
+            cx.b.vsplat(ity, s)
+        };
+        let (m, one, max) = (splat(cx, abs_mask), splat(cx, 1), splat(cx, max_mantissa));
+        let mut any = cx.b.vconst(0);
+        for &v in ops {
+            let abs = cx.b.vand(ity, v, m);
+            let below = cx.b.visub(ity, abs, one);
+            let sub = cx.b.vicmp(ity, IntCC::Ult, below, max);
+            any = cx.b.vor(ity, any, sub);
+        }
+        if !q {
+            let low = cx.b.vconst(u128::from(u64::MAX));
+            any = cx.b.vand(Type::I64, any, low);
+        }
+        let lanes = cx.b.vreduce_umax(ity, any);
+        let zero = k(cx, ity, 0);
+        let found = cx.b.icmp(IntCC::Ne, lanes, zero);
+        raise_idc_if(cx, found);
+    });
 }
 
-/// FPSR.IDC |= `any` when FPCR.FZ is set.
-fn raise_idc_if_fz(cx: &mut LiftCx, any: Value) {
+/// Runs `check` (which may only update FPSR) on a path taken when FPCR.FZ
+/// is set. Flushing is rare, so the common path pays one test of FPCR and
+/// a branch instead of the check itself.
+fn when_flushing(cx: &mut LiftCx, check: impl FnOnce(&mut LiftCx)) {
     let fpcr = cx.b.use_reg(FPCR);
-    let s = k(cx, Type::I32, 24 - 7);
-    let fz = cx.b.ushr(fpcr, s);
-    let idc_bit = k(cx, Type::I32, 1 << 7);
-    let idc_if_fz = cx.b.band(fz, idc_bit);
+    let fz_bit = k(cx, Type::I32, 1 << 24);
+    let fz = cx.b.band(fpcr, fz_bit);
     let zero = k(cx, Type::I32, 0);
-    let idc = cx.b.select(any, idc_if_fz, zero);
+    let flushing = cx.b.icmp(IntCC::Ne, fz, zero);
+    let slow = cx.b.create_block();
+    let join = cx.b.create_block();
+    cx.b.brif(flushing, slow, join);
+    cx.b.seal_block(slow);
+    cx.b.switch_to_block(slow);
+    check(cx);
+    cx.b.jump(join, &[]);
+    cx.b.seal_block(join);
+    cx.b.switch_to_block(join);
+}
+
+/// FPSR.IDC |= `any`.
+fn raise_idc_if(cx: &mut LiftCx, any: Value) {
+    let idc_bit = k(cx, Type::I32, 1 << 7);
+    let zero = k(cx, Type::I32, 0);
+    let idc = cx.b.select(any, idc_bit, zero);
     let old = cx.b.use_reg(crate::aarch64::regs::FPSR);
     let new = cx.b.bor(old, idc);
     cx.b.def_reg(crate::aarch64::regs::FPSR, new);
 }
 
-/// `r`, or the architecture's NaN for `ops` when `r` is a NaN.
+/// `r`, or the architecture's NaN for `ops` when `r` is a NaN. The host's
+/// NaN differs from the architecture's only in rare cases (default NaN
+/// sign, signalling-NaN priority, FPCR.DN), so the rule is computed on a
+/// side path taken only for a NaN result.
 pub(super) fn fix_nan(cx: &mut LiftCx, r: Value, ops: &[Value]) -> Value {
+    let ty = cx.b.func().value_type(r);
     let nan = cx.b.fcmp(FloatCC::Uno, r, r);
+    let slow = cx.b.create_block();
+    let fast = cx.b.create_block();
+    let join = cx.b.create_block();
+    let out = cx.b.append_block_param(join, ty);
+    cx.b.brif(nan, slow, fast);
+    cx.b.seal_block(slow);
+    cx.b.seal_block(fast);
+    cx.b.switch_to_block(fast);
+    cx.b.jump(join, &[r]);
+    cx.b.switch_to_block(slow);
     let arm = arm_nan(cx, ops);
-    cx.b.select(nan, arm, r)
+    cx.b.jump(join, &[arm]);
+    cx.b.seal_block(join);
+    cx.b.switch_to_block(join);
+    out
 }
 
 /// Lifts the scalar floating-point group.
