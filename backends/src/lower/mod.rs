@@ -416,7 +416,10 @@ impl<'a> Lower<'a> {
             O::Uext => self.extend(false, at(0), ty, a[0]),
             O::Sext => self.extend(true, at(0), ty, a[0]),
             O::Ireduce => self.reduce(at(0), ty, a[0]),
-            O::Bitcast => self.bitcast(ty, a[0]),
+            O::Bitcast => match self.float_from_lane(ty, d.args[0]) {
+                Some(v) => v,
+                None => self.bitcast(ty, a[0]),
+            },
             O::Fneg => self.b.ins().fneg(a[0]),
             O::Fabs => self.b.ins().fabs(a[0]),
             O::Fsqrt => self.float_rm(FpOp::Sqrt, ty, self.imm_rm(d)?, a)?,
@@ -510,7 +513,10 @@ impl<'a> Lower<'a> {
             O::Vfcmp => self.vec_fcmp(self.imm_fcc(d)?, ty, a[0], a[1])?,
             O::Vsplat => self.vec_splat(ty, a[0]),
             O::Vextract => self.vec_extract(ty, a[0], self.imm_lane(d)?),
-            O::Vinsert => self.vec_insert(ty, a[0], a[1], self.imm_lane(d)?),
+            O::Vinsert => match self.float_into_zero(ty, d)? {
+                Some(v) => v,
+                None => self.vec_insert(ty, a[0], a[1], self.imm_lane(d)?),
+            },
             O::Vshuffle => self.shuffle(a[0], a[1], self.imm_bytes(d)?),
             O::VreduceAdd => self.vec_reduce(VReduce::Add, ty, a[0]),
             O::VreduceUmax => self.vec_reduce(VReduce::Umax, ty, a[0]),

@@ -6,7 +6,7 @@
 //! others: lane-wise identities, shuffles, or per-lane scalar code.
 
 use cranelift_codegen::ir::{self as cl, condcodes, types, ConstantData, InstBuilder};
-use vmtrans_ir::{FloatCC, IntCC, Type};
+use vmtrans_ir::{FloatCC, Imm, InstData, IntCC, Opcode, Type, Value, ValueDef};
 
 use super::float::cl_floatcc;
 use super::int::{cl_intcc, ShiftOp};
@@ -629,5 +629,60 @@ impl Lower<'_> {
         }
         let r = self.b.ins().extractlane(v, 0);
         self.cast(cl_type(ty), r)
+    }
+}
+
+/// Float scalars in vector registers: the guest frontends keep a float
+/// register as a `v128` and move its scalar through an integer of the same
+/// width; these patterns stay in the vector register instead.
+impl<'a> Lower<'a> {
+    /// The instruction defining `v`, when it is an instruction's result.
+    fn def_of(&self, v: Value) -> Option<&'a InstData> {
+        let f = self.f;
+        match f.value(v).def {
+            ValueDef::Result(inst) => Some(f.inst(inst)),
+            ValueDef::Param(..) => None,
+        }
+    }
+
+    /// `bitcast.F (vextract.I lane, x)` (a float register's scalar, as the
+    /// guest frontends read it) as one float lane extraction, which stays
+    /// in the vector register instead of going through an integer one.
+    pub(super) fn float_from_lane(&mut self, ty: Type, x: Value) -> Option<cl::Value> {
+        let d = self.def_of(x)?;
+        if !ty.is_float() || d.op != Opcode::Vextract || d.ty != ty.as_int() {
+            return None;
+        }
+        let Imm::Lane(lane) = d.imm else {
+            return None;
+        };
+        let v = self.val(d.args[0]);
+        let v = self.as_vec(v, lane_vec(ty));
+        Some(self.b.ins().extractlane(v, lane))
+    }
+
+    /// `vinsert.I 0, (vconst 0), (bitcast.I f)` (a float scalar written to
+    /// a float register, upper bits zeroed) as one `scalar_to_vector`,
+    /// which stays in the vector register.
+    pub(super) fn float_into_zero(
+        &mut self,
+        ty: Type,
+        d: &InstData,
+    ) -> Result<Option<cl::Value>, BackendError> {
+        let zero = self.def_of(d.args[0]);
+        let cast = self.def_of(d.args[1]);
+        let (Some(zero), Some(cast)) = (zero, cast) else {
+            return Ok(None);
+        };
+        let is_zero = zero.op == Opcode::Vconst && zero.imm == Imm::Int(0);
+        let from_float = cast.op == Opcode::Bitcast && self.ty(cast.args[0]).is_float();
+        if d.imm != Imm::Lane(0) || !is_zero || !from_float || !matches!(ty, Type::I32 | Type::I64)
+        {
+            return Ok(None);
+        }
+        let f = self.val(cast.args[0]);
+        let fty = self.ty(cast.args[0]);
+        let r = self.b.ins().scalar_to_vector(lane_vec(fty), f);
+        Ok(Some(self.v128_of(r)))
     }
 }
