@@ -24,6 +24,7 @@ use iced_x86::{Decoder, DecoderOptions, Formatter, NasmFormatter};
 use vmtrans_backends::{CompileOptions, CpuTarget, Jit, JitFunction, SymbolLookup};
 use vmtrans_ir::passes::{optimize_function, OptLevel, OptOptions};
 use vmtrans_testsuite::{check_golden, suite_dir};
+use vmtrans_translator::aarch64::Aarch64Lifter;
 use vmtrans_translator::lift::{lift_function, BlockRange, CodeSource};
 use vmtrans_translator::riscv64::Riscv64Lifter;
 use vmtrans_translator::Lifter;
@@ -54,11 +55,18 @@ struct IsaSuite {
 
 /// Every guest ISA with a snippet table.
 fn suites() -> Vec<IsaSuite> {
-    vec![IsaSuite {
-        arch: "riscv64",
-        lifter: &Riscv64Lifter,
-        snippets: RISCV64,
-    }]
+    vec![
+        IsaSuite {
+            arch: "riscv64",
+            lifter: &Riscv64Lifter,
+            snippets: RISCV64,
+        },
+        IsaSuite {
+            arch: "aarch64",
+            lifter: &Aarch64Lifter,
+            snippets: AARCH64,
+        },
+    ]
 }
 
 /// riscv64 snippets (encodings from riscv64-linux-gnu-as).
@@ -124,6 +132,59 @@ const RISCV64: &[Snippet] = &[
             &[0x0000_0313],
             &[0x0005_2283, 0x0053_033b, 0x0045_0513, 0xfff5_8593, 0xfe05_98e3],
             &[0x0003_0513, 0x0000_8067],
+        ],
+    },
+];
+
+/// aarch64 snippets (encodings from aarch64-linux-gnu-as).
+const AARCH64: &[Snippet] = &[
+    Snippet { name: "add", asm: "add x0, x1, x2", blocks: &[&[0x8b02_0020]] },
+    Snippet { name: "add_lsl", asm: "add x0, x1, x2, lsl #3", blocks: &[&[0x8b02_0c20]] },
+    Snippet { name: "ldr", asm: "ldr x0, [x1, #16]", blocks: &[&[0xf940_0820]] },
+    Snippet { name: "str_sp", asm: "str x0, [sp, #16]", blocks: &[&[0xf900_0be0]] },
+    Snippet { name: "ldp", asm: "ldp x0, x1, [sp, #16]", blocks: &[&[0xa941_07e0]] },
+    Snippet {
+        name: "ldr_indexed",
+        asm: "ldr w0, [x1, x2, lsl #2]",
+        blocks: &[&[0xb862_7820]],
+    },
+    Snippet {
+        name: "cmp_branch",
+        asm: "cmp x0, x1; b.ne 1f; mov x0, x1; 1: add x0, x0, #1",
+        blocks: &[&[0xeb01_001f, 0x5400_0041], &[0xaa01_03e0], &[0x9100_0400]],
+    },
+    Snippet { name: "fadd", asm: "fadd d0, d1, d2", blocks: &[&[0x1e62_2820]] },
+    Snippet { name: "fmul", asm: "fmul d0, d1, d2", blocks: &[&[0x1e62_0820]] },
+    Snippet { name: "fdiv", asm: "fdiv d0, d1, d2", blocks: &[&[0x1e62_1820]] },
+    Snippet { name: "fsqrt", asm: "fsqrt d0, d1", blocks: &[&[0x1e61_c020]] },
+    Snippet { name: "fmadd", asm: "fmadd d0, d1, d2, d3", blocks: &[&[0x1f42_0c20]] },
+    Snippet {
+        name: "fcmp_cset",
+        asm: "fcmp d0, d1; cset w0, mi",
+        blocks: &[&[0x1e61_2000, 0x1a9f_57e0]],
+    },
+    Snippet { name: "ldr_d", asm: "ldr d0, [x1, #8]", blocks: &[&[0xfd40_0420]] },
+    Snippet { name: "str_d", asm: "str d0, [x1, #8]", blocks: &[&[0xfd00_0420]] },
+    Snippet { name: "scvtf", asm: "scvtf d0, x0", blocks: &[&[0x9e62_0000]] },
+    Snippet { name: "fcvtzs", asm: "fcvtzs x0, d0", blocks: &[&[0x9e78_0000]] },
+    Snippet { name: "add_4s", asm: "add v0.4s, v1.4s, v2.4s", blocks: &[&[0x4ea2_8420]] },
+    Snippet { name: "fadd_2d", asm: "fadd v0.2d, v1.2d, v2.2d", blocks: &[&[0x4e62_d420]] },
+    Snippet {
+        name: "ldxr_stxr",
+        asm: "ldxr x0, [x1]; stxr w2, x3, [x1]",
+        blocks: &[&[0xc85f_7c20, 0xc802_7c23]],
+    },
+    Snippet { name: "ldadd", asm: "ldadd x0, x1, [x2]", blocks: &[&[0xf820_0041]] },
+    Snippet { name: "bl_call", asm: "bl .+0x200", blocks: &[&[0x9400_0080]] },
+    Snippet { name: "blr_call", asm: "blr x0", blocks: &[&[0xd63f_0000]] },
+    Snippet { name: "ret", asm: "ret", blocks: &[&[0xd65f_03c0]] },
+    Snippet {
+        name: "sum_loop",
+        asm: "mov w2, #0; 1: ldr w3, [x0], #4; add w2, w2, w3; subs x1, x1, #1; b.ne 1b; mov w0, w2; ret",
+        blocks: &[
+            &[0x5280_0002],
+            &[0xb840_4403, 0x0b03_0042, 0xf100_0421, 0x54ff_ffa1],
+            &[0x2a02_03e0, 0xd65f_03c0],
         ],
     },
 ];
