@@ -319,22 +319,49 @@ fn accept(bytes: &[u8], flags: &mut FlagState, info: &mut InstructionInfoFactory
     if insn.rflags_read() & STATUS & !flags.defined != 0 {
         return None;
     }
-    let modified = insn.rflags_modified() & STATUS;
-    let undefined = insn.rflags_undefined() & STATUS;
-    // A shift by cl leaves every flag alone when the masked count is 0:
-    // a flag stays defined only if it was and the shift defines it.
-    let by_cl = (0..insn.op_count()).any(|k| {
-        insn.op_kind(k) == iced_x86::OpKind::Register && insn.op_register(k) == Register::CL
-    }) && matches!(
+    let mut modified = insn.rflags_modified() & STATUS;
+    let mut undefined = insn.rflags_undefined() & STATUS;
+    let shift = matches!(
         insn.mnemonic(),
         M::Shl | M::Sal | M::Shr | M::Sar | M::Rol | M::Ror | M::Rcl | M::Rcr | M::Shld | M::Shrd
     );
+    // A shift by cl leaves every flag alone when the masked count is 0:
+    // a flag stays defined only if it was and the shift defines it.
+    let by_cl = shift
+        && (0..insn.op_count()).any(|k| {
+            insn.op_kind(k) == iced_x86::OpKind::Register && insn.op_register(k) == Register::CL
+        });
+    // By an immediate: the SDM leaves OF undefined unless the masked count
+    // is 1, and changes no flag when it is 0 (CPUs differ on the
+    // undefined OF, e.g. an 8-bit rcl by 9, which rotates by nothing).
+    if let Some(count) = shift.then(|| immediate_count(&insn)).flatten() {
+        let width_mask = if insn.op0_register().size() == 8 || insn.memory_size().size() == 8 {
+            0x3f
+        } else {
+            0x1f
+        };
+        match count & width_mask {
+            0 => modified = 0,
+            1 => {}
+            _ => {
+                modified |= RflagsBits::OF;
+                undefined |= RflagsBits::OF;
+            }
+        }
+    }
     flags.defined = if by_cl {
         flags.defined & !undefined
     } else {
         (flags.defined & !modified) | (modified & !undefined)
     };
     Some(insn.len())
+}
+
+/// The count of a shift or rotate by an immediate.
+fn immediate_count(insn: &iced_x86::Instruction) -> Option<u64> {
+    (0..insn.op_count())
+        .find(|&k| insn.op_kind(k) == iced_x86::OpKind::Immediate8)
+        .map(|_| insn.immediate8().into())
 }
 
 /// A random sequence and the flags it leaves defined.
