@@ -36,7 +36,8 @@ use vmtrans_runtime::{CodeProvider, GuestFn};
 use vmtrans_translator::discover::{discover, discover_function, Discovery, Function};
 use vmtrans_translator::jumptable::IrJumpTableResolver;
 use vmtrans_translator::lift::{
-    lift_function_precise, lift_function_with_tables, BlockRange, CodeSource, LiftIssue,
+    lift_function_precise, lift_function_self_checking, lift_function_with_tables, BlockRange,
+    CodeSource, LiftIssue,
 };
 use vmtrans_translator::loader::GuestImage;
 use vmtrans_translator::{Flow, InsnInfo, Lifter};
@@ -174,6 +175,10 @@ struct Plan {
     own_tables: Option<HashMap<u64, Vec<u64>>>,
     /// Number of guest instructions in them.
     insns: usize,
+    /// Lifted to compare its code with memory on entry (x86 code found in
+    /// guest memory rather than the image: it may be rewritten without a
+    /// flush, see `lift_function_self_checking`).
+    self_check: bool,
 }
 
 impl Plan {
@@ -184,6 +189,7 @@ impl Plan {
             blocks,
             insns: f.insns.len(),
             own_tables: None,
+            self_check: false,
         }
     }
 
@@ -299,6 +305,7 @@ impl JitProvider {
             blocks: f.blocks,
             insns: f.insns,
             own_tables: None,
+            self_check: self.lifter.arch() == vmtrans_abi::Arch::X86_64,
         };
         Ok((plan, f.code))
     }
@@ -352,7 +359,12 @@ impl JitProvider {
             Some(own) => own,
             None => self.code.get().map_or(&no_tables, |c| &c.jump_tables),
         };
-        let (mut ir, issues) = lift(self.lifter, code, &plan.name, pc, &plan.blocks, tables);
+        let (mut ir, issues) = if plan.self_check {
+            let blocks = &plan.blocks;
+            lift_function_self_checking(self.lifter, code, &plan.name, pc, blocks, tables, precise)
+        } else {
+            lift(self.lifter, code, &plan.name, pc, &plan.blocks, tables)
+        };
         if self.verbose {
             for issue in &issues {
                 let text = match issue {

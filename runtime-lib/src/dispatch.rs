@@ -15,8 +15,12 @@
 //! dispatcher raises the guest `SIGSEGV` Linux would (`SEGV_MAPERR`,
 //! `SEGV_ACCERR`; see [`signals::no_code`]).
 //!
-//! Translations are not kept coherent with guest stores. Like the RISC-V
-//! ISA (and qemu-user's behaviour for it), vmtrans relies on the guest to
+//! Translations are not kept coherent with guest stores, with one
+//! exception: x86 code the JIT finds in guest memory outside the image
+//! compares itself with the bytes it was lifted from each time it is
+//! entered (x86 needs no flush after writing code; the provider lifts such
+//! code self-checking). Otherwise, like the RISC-V ISA (and qemu-user's
+//! behaviour for it), vmtrans relies on the guest to
 //! announce modified code: `fence.i` (the `vmtrans_rt_flush_code` helper)
 //! or the `riscv_flush_icache` system call, which
 //! `__builtin___clear_cache` uses, and on mapping changes of executable

@@ -303,7 +303,7 @@ pub fn lift_function_precise(
 ) -> (Function, Vec<LiftIssue>) {
     let options = LiftMode {
         precise_faults: true,
-        multi_entry: false,
+        ..LiftMode::default()
     };
     lift(lifter, code, name, entry_pc, blocks, jump_tables, options)
 }
@@ -321,8 +321,8 @@ pub fn lift_function_multi_entry(
     jump_tables: &HashMap<u64, Vec<u64>>,
 ) -> (Function, Vec<LiftIssue>) {
     let options = LiftMode {
-        precise_faults: false,
         multi_entry: true,
+        ..LiftMode::default()
     };
     lift(lifter, code, name, entry_pc, blocks, jump_tables, options)
 }
@@ -348,6 +348,31 @@ pub fn lift_function_with_tables(
     )
 }
 
+/// [`lift_function_with_tables`] (with precise faults when `precise`) for
+/// code in memory the guest may write without announcing it, as x86 code
+/// may (its instruction fetch is coherent with stores): on entry the
+/// function compares guest memory with the bytes it was lifted from and,
+/// when they differ, flushes translated code and leaves through the
+/// dispatcher at its entry, which translates the new code. A function that
+/// rewrites itself while it runs keeps its translation until its next
+/// entry.
+pub fn lift_function_self_checking(
+    lifter: &dyn Lifter,
+    code: &dyn CodeSource,
+    name: &str,
+    entry_pc: u64,
+    blocks: &[BlockRange],
+    jump_tables: &HashMap<u64, Vec<u64>>,
+    precise: bool,
+) -> (Function, Vec<LiftIssue>) {
+    let options = LiftMode {
+        precise_faults: precise,
+        self_check: true,
+        ..LiftMode::default()
+    };
+    lift(lifter, code, name, entry_pc, blocks, jump_tables, options)
+}
+
 /// How a function is lifted.
 #[derive(Clone, Copy, Debug, Default)]
 struct LiftMode {
@@ -355,6 +380,9 @@ struct LiftMode {
     precise_faults: bool,
     /// Entered at any block start ([`Function::extra_entries`]).
     multi_entry: bool,
+    /// Compares its guest code with the bytes it was lifted from on entry
+    /// (see [`lift_function_self_checking`]).
+    self_check: bool,
 }
 
 /// The guest PC register of `arch`, by its name in the register file.
@@ -399,6 +427,9 @@ fn lift(
         len: 0,
         block_end: entry_pc,
     };
+    if mode.self_check {
+        check_code_unchanged(&mut cx.b, code, blocks);
+    }
     // Entering is not a back edge: no poll.
     match map.get(&entry_pc) {
         _ if mode.multi_entry => enter_anywhere(&mut cx.b, &map, pc),
@@ -411,6 +442,72 @@ fn lift(
         lift_block(lifter, code, &mut cx, r, &mut issues);
     }
     (cx.b.finish(), issues)
+}
+
+/// The ranges of `blocks`, sorted, with overlapping and adjacent ones
+/// merged.
+fn merged_ranges(blocks: &[BlockRange]) -> Vec<(u64, u64)> {
+    let mut ranges: Vec<(u64, u64)> = blocks.iter().map(|b| (b.start, b.end)).collect();
+    ranges.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
+/// Emits, in the entry block, a comparison of guest memory with the bytes
+/// of `blocks` in `code` (8 bytes at a time); on a difference, a flush of
+/// translated code and an exit to the function's entry. The entry block
+/// continues on the unchanged path.
+fn check_code_unchanged(b: &mut FunctionBuilder, code: &dyn CodeSource, blocks: &[BlockRange]) {
+    let mut changed: Option<Value> = None;
+    for (start, end) in merged_ranges(blocks) {
+        let mut at = start;
+        while at < end {
+            let width = [8u64, 4, 2, 1]
+                .into_iter()
+                .find(|&w| w <= end - at)
+                .unwrap_or(1);
+            let Some(bytes) = code
+                .code(at, width as usize)
+                .filter(|c| c.len() == width as usize)
+            else {
+                break;
+            };
+            let mut le = [0u8; 8];
+            le[..bytes.len()].copy_from_slice(bytes);
+            let ty = match width {
+                8 => Type::I64,
+                4 => Type::I32,
+                2 => Type::I16,
+                _ => Type::I8,
+            };
+            let addr = b.iconst(Type::I64, i128::from(at));
+            let now = b.load(ty, addr);
+            let expected = b.iconst(ty, i128::from(u64::from_le_bytes(le)));
+            let differs = b.icmp(vmtrans_ir::IntCC::Ne, now, expected);
+            changed = Some(match changed {
+                Some(c) => b.bor(c, differs),
+                None => differs,
+            });
+            at += width;
+        }
+    }
+    let Some(changed) = changed else {
+        return;
+    };
+    let stale = b.create_block();
+    let go_on = b.create_block();
+    b.brif(changed, stale, go_on);
+    b.switch_to_block(stale);
+    b.call_helper(vmtrans_ir::Helper::FlushCode, &[]);
+    let entry_pc = b.func().entry_pc;
+    b.exit_to(entry_pc);
+    b.switch_to_block(go_on);
 }
 
 /// The entry of a multi-entry function: a switch on the PC register over

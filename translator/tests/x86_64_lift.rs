@@ -7,7 +7,9 @@ use vmtrans_abi::x87;
 use vmtrans_ir::interp::{self, Env, GuestState, InterpError, Memory, Outcome, SparseMemory};
 use vmtrans_ir::passes::{optimize_function, OptLevel, OptOptions};
 use vmtrans_ir::{GuestReg, Helper, TrapKind};
-use vmtrans_translator::lift::{lift_function, BlockRange, CodeSource};
+use vmtrans_translator::lift::{
+    lift_function, lift_function_self_checking, BlockRange, CodeSource,
+};
 use vmtrans_translator::x86_64::regs::{
     gpr, st, xmm, CF, FPU_TOP, OF, PF, RAX, RCX, RDX, RIP, RSP, SF, ZF,
 };
@@ -31,6 +33,8 @@ struct TestEnv {
     calls: Vec<u64>,
     /// The x87 helper's (descriptor, operand) arguments, in call order.
     x87: Vec<(u32, u64)>,
+    /// Calls of the flush-code helper.
+    flushes: usize,
 }
 
 /// What the stand-in x87 helper returns (a memory destination's bits).
@@ -54,6 +58,10 @@ impl Env for TestEnv {
                 None
             }
             Helper::ReadCycle => Some(0x1_2345_6789),
+            Helper::FlushCode => {
+                self.flushes += 1;
+                None
+            }
             Helper::X87 => {
                 self.x87.push((args[0] as u32, args[1] as u64));
                 Some(u128::from(X87_RESULT))
@@ -394,5 +402,57 @@ fn lock_cmpxchg16b_swaps_or_loads_128_bits() {
         assert_eq!((r.reg(RAX), r.reg(RDX)), (1, 2), "rdx:rax = old memory");
         let want = if hit { (5, 6) } else { (1, 2) };
         assert_eq!((r.reg(rbx), r.reg(RCX)), want, "memory afterwards");
+    }
+}
+
+#[test]
+fn self_checking_code_runs_while_unchanged_and_flushes_once_rewritten() {
+    // mov eax, 42; ret (6 bytes: one 4-byte and one 2-byte comparison).
+    let code = [0xb8, 42, 0, 0, 0, 0xc3];
+    let block = BlockRange {
+        start: BASE,
+        end: BASE + code.len() as u64,
+    };
+    let tables = std::collections::HashMap::new();
+    let (f, issues) = lift_function_self_checking(
+        &X86_64Lifter,
+        &Code(&code),
+        "t",
+        BASE,
+        &[block],
+        &tables,
+        false,
+    );
+    assert!(issues.is_empty(), "{issues:?}");
+    let mut opt = f.clone();
+    optimize_function(&mut opt, &OptOptions::new(OptLevel::Full)).expect("optimize");
+    for func in [&f, &opt] {
+        for (patch, rewritten) in [(None, false), (Some(5), true)] {
+            let mut state = GuestState::new(&func.regs);
+            let mut mem = SparseMemory::new();
+            state.regs[RSP.index()] = 0x7000_0000;
+            mem.store(0x7000_0000, 8, 0x40_2000).unwrap();
+            for (i, &b) in code.iter().enumerate() {
+                mem.store(BASE + i as u64, 1, u128::from(b)).unwrap();
+            }
+            if let Some(at) = patch {
+                mem.store(BASE + at, 1, 0x90).unwrap(); // ret -> nop
+            }
+            let mut env = TestEnv::default();
+            let outcome = interp::run(func, &mut state, &mut mem, &mut env, 1000).unwrap();
+            if rewritten {
+                assert_eq!(
+                    outcome,
+                    Outcome::Exit(BASE),
+                    "re-enters through the dispatcher"
+                );
+                assert_eq!(env.flushes, 1);
+                assert_eq!(state.regs[RAX.index()], 0, "nothing of the old code ran");
+            } else {
+                assert_eq!(outcome, Outcome::Return(0x40_2000));
+                assert_eq!(env.flushes, 0);
+                assert_eq!(state.regs[RAX.index()], 42);
+            }
+        }
     }
 }
