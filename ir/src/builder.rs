@@ -41,6 +41,9 @@ struct SyncPoint {
     /// The helper call the write-backs go before; `None` for the terminator.
     before: Option<Inst>,
     locals: HashMap<GuestReg, LocalDef>,
+    /// For an exit that resumes at a block of this function: that block
+    /// (only the registers its guest code may read are written back).
+    resumes: Option<Block>,
 }
 
 /// Builds one [`Function`].
@@ -311,6 +314,7 @@ impl FunctionBuilder {
                 block,
                 before: Some(pc_write.unwrap_or(inst)),
                 locals,
+                resumes: None,
             });
         }
         self.func.append_inst(block, inst);
@@ -388,6 +392,7 @@ impl FunctionBuilder {
                 block,
                 before: None,
                 locals,
+                resumes: None,
             });
         }
         for d in term.dests() {
@@ -459,6 +464,18 @@ impl FunctionBuilder {
         self.exit(v);
     }
 
+    /// Leaves to the dispatcher at guest `pc`, where `block` of this function
+    /// starts (a poll that found a signal waiting): the dispatcher resumes
+    /// the same guest code, so the registers that code overwrites before
+    /// reading them are not written back. They are dead to the program; a
+    /// signal handler may see their stale values in its context.
+    pub fn exit_resuming(&mut self, block: Block, pc: u64) {
+        self.exit_to(pc);
+        if let Some(sync) = self.syncs.last_mut() {
+            sync.resumes = Some(block);
+        }
+    }
+
     /// Stops the guest with a fault at guest address `pc`.
     pub fn trap(&mut self, kind: TrapKind, pc: u64) {
         self.terminate(Terminator::Trap { kind, pc });
@@ -471,15 +488,90 @@ impl FunctionBuilder {
         let syncs = std::mem::take(&mut self.syncs);
         let mut defined: Vec<GuestReg> = self.defined.iter().copied().collect();
         defined.sort_unstable();
+        let live = syncs
+            .iter()
+            .any(|s| s.resumes.is_some())
+            .then(|| self.live_registers(&syncs));
         for sync in syncs {
-            self.write_back(&sync, &defined);
+            let needed = sync.resumes.zip(live.as_ref()).map(|(b, l)| &l[b.index()]);
+            self.write_back(&sync, &defined, needed.map(Vec::as_slice));
         }
         self.func
     }
 
-    fn write_back(&mut self, sync: &SyncPoint, defined: &[GuestReg]) {
+    /// Per block (by index), the guest registers live on entry: read by
+    /// the guest code from there before being written, or observed by a
+    /// sync point (everything at a helper call, a call, a return, a trap or
+    /// an exit, except an exit that resumes at one of the function's blocks,
+    /// which observes what is live there). Computed before the
+    /// write-backs, from the lookups the lifted code made.
+    fn live_registers(&self, syncs: &[SyncPoint]) -> Vec<Vec<bool>> {
+        let n = self.func.regs.len();
+        let blocks = self.func.num_blocks();
+        let mut used = vec![vec![false; n]; blocks];
+        for &(b, r) in self.entry_values.keys() {
+            used[b.index()][r.index()] = true;
+        }
+        let mut killed = vec![vec![false; n]; blocks];
+        for (&(b, r), def) in &self.locals {
+            killed[b.index()][r.index()] = matches!(def, LocalDef::Val(_));
+        }
+        let mut observes_all = vec![false; blocks];
+        let mut resumes = HashMap::new();
+        for s in syncs {
+            match (s.before, s.resumes) {
+                (Some(_), _) => observes_all[s.block.index()] = true,
+                (None, Some(target)) => {
+                    resumes.insert(s.block, target);
+                }
+                (None, None) => {}
+            }
+        }
+        let layout = self.func.layout().to_vec();
+        let mut live = vec![vec![false; n]; blocks];
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for &b in layout.iter().rev() {
+                let out: Vec<bool> = match (&self.func.block(b).term, resumes.get(&b)) {
+                    (Some(Terminator::Exit { .. }), Some(target)) => live[target.index()].clone(),
+                    (
+                        Some(
+                            Terminator::Jump(_)
+                            | Terminator::Brif { .. }
+                            | Terminator::Switch { .. },
+                        ),
+                        _,
+                    ) => {
+                        let mut out = vec![false; n];
+                        for succ in self.func.succs(b) {
+                            for (o, l) in out.iter_mut().zip(&live[succ.index()]) {
+                                *o |= *l;
+                            }
+                        }
+                        out
+                    }
+                    _ => vec![true; n],
+                };
+                let i = b.index();
+                let now: Vec<bool> = (0..n)
+                    .map(|r| observes_all[i] || used[i][r] || (out[r] && !killed[i][r]))
+                    .collect();
+                if now != live[i] {
+                    live[i] = now;
+                    changed = true;
+                }
+            }
+        }
+        live
+    }
+
+    fn write_back(&mut self, sync: &SyncPoint, defined: &[GuestReg], needed: Option<&[bool]>) {
         let mut writes = Vec::new();
         for &reg in defined {
+            if needed.is_some_and(|live| !live[reg.index()]) {
+                continue;
+            }
             let value = match sync.locals.get(&reg) {
                 Some(LocalDef::Val(v)) => *v,
                 Some(LocalDef::InState(_)) => continue,

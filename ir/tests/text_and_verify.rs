@@ -68,6 +68,46 @@ fn builder_makes_ssa_for_registers_in_a_loop() {
 }
 
 #[test]
+fn an_exit_resuming_at_a_loop_head_writes_back_only_what_the_head_reads() {
+    // head: b = a + 1 (reads a, overwrites b); poll; leave -> exit resuming
+    // at head; else loop. `b` is dead at the head, `a` is not.
+    let mut b = FunctionBuilder::new("loop", 0x1000, regs());
+    let head = b.create_block();
+    let leave = b.create_block();
+    let exit = b.create_block();
+    b.set_block_pc(head, 0x1000);
+    let seven = b.iconst(Type::I64, 7);
+    b.def_reg(A, seven);
+    b.jump(head, &[]);
+    b.switch_to_block(head);
+    let a = b.use_reg(A);
+    let one = b.iconst(Type::I64, 1);
+    let next = b.iadd(a, one);
+    b.def_reg(B, next);
+    b.def_reg(A, next);
+    let pending = b.poll();
+    b.brif(pending, leave, exit);
+    b.switch_to_block(leave);
+    b.exit_resuming(head, 0x1000);
+    b.switch_to_block(exit);
+    b.exit_to(0x2000);
+    let f = b.finish();
+    verify_function(&f).unwrap();
+    let text = print_function(&f);
+    let block = |name: &str| -> String {
+        let start = text.find(&format!("{name}:")).expect("block printed");
+        let rest = &text[start..];
+        let end = rest[1..].find("\nblock").map_or(rest.len(), |e| e + 1);
+        rest[..end].to_string()
+    };
+    let leave_text = block(&format!("{leave}"));
+    assert!(leave_text.contains("write_reg.i64 %a"), "{text}");
+    assert!(!leave_text.contains("write_reg.i64 %b"), "{text}");
+    let exit_text = block(&format!("{exit}"));
+    assert!(exit_text.contains("write_reg.i64 %b"), "{text}");
+}
+
+#[test]
 fn helper_calls_are_sync_points() {
     let mut b = FunctionBuilder::new("sys", 0x1000, regs());
     let seven = b.iconst(Type::I64, 7);

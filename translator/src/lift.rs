@@ -199,7 +199,7 @@ impl LiftCx<'_> {
         let pending = self.b.poll();
         self.b.brif(pending, leave, body);
         self.b.switch_to_block(leave);
-        self.b.exit_to(target);
+        self.b.exit_resuming(body, target);
         self.b.switch_to_block(here);
         poll
     }
