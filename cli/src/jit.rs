@@ -36,8 +36,8 @@ use vmtrans_runtime::{CodeProvider, GuestFn};
 use vmtrans_translator::discover::{discover, discover_function, Discovery, Function};
 use vmtrans_translator::jumptable::IrJumpTableResolver;
 use vmtrans_translator::lift::{
-    lift_function_precise, lift_function_self_checking, lift_function_with_tables, BlockRange,
-    CodeSource, LiftIssue,
+    lift_function_precise, lift_function_self_checking, lift_function_with_tables, merged_ranges,
+    BlockRange, CodeSource, LiftIssue,
 };
 use vmtrans_translator::loader::GuestImage;
 use vmtrans_translator::{Flow, InsnInfo, Lifter};
@@ -520,17 +520,8 @@ impl CodeSnapshot {
     /// Fetches every range of `blocks` (adjacent ones with one fetch);
     /// `None` if part of one is not executable memory.
     pub fn capture(code: &dyn CodeReader, blocks: &[BlockRange]) -> Option<CodeSnapshot> {
-        let mut ranges: Vec<(u64, u64)> = blocks.iter().map(|b| (b.start, b.end)).collect();
-        ranges.sort_unstable();
-        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
-        for (start, end) in ranges {
-            match merged.last_mut() {
-                Some(last) if start <= last.1 => last.1 = last.1.max(end),
-                _ => merged.push((start, end)),
-            }
-        }
         let mut snapshot = CodeSnapshot::default();
-        for (start, end) in merged {
+        for (start, end) in merged_ranges(blocks) {
             let bytes = fetch_exact(code, start, end.checked_sub(start)?)?;
             snapshot.push(start, &bytes);
         }

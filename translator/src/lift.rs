@@ -444,9 +444,9 @@ fn lift(
     (cx.b.finish(), issues)
 }
 
-/// The ranges of `blocks`, sorted, with overlapping and adjacent ones
-/// merged.
-fn merged_ranges(blocks: &[BlockRange]) -> Vec<(u64, u64)> {
+/// The `[start, end)` ranges of `blocks`, sorted, with overlapping and
+/// adjacent ones merged.
+pub fn merged_ranges(blocks: &[BlockRange]) -> Vec<(u64, u64)> {
     let mut ranges: Vec<(u64, u64)> = blocks.iter().map(|b| (b.start, b.end)).collect();
     ranges.sort_unstable();
     let mut merged: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
