@@ -305,7 +305,7 @@ impl JitProvider {
             blocks: f.blocks,
             insns: f.insns,
             own_tables: None,
-            self_check: self.lifter.arch() == vmtrans_abi::Arch::X86_64,
+            self_check: self.lifter.arch().fetch_sees_stores(),
         };
         Ok((plan, f.code))
     }

@@ -471,9 +471,8 @@ impl FunctionBuilder {
     /// signal handler may see their stale values in its context.
     pub fn exit_resuming(&mut self, block: Block, pc: u64) {
         self.exit_to(pc);
-        if let Some(sync) = self.syncs.last_mut() {
-            sync.resumes = Some(block);
-        }
+        let sync = self.syncs.last_mut().expect("an exit is a sync point");
+        sync.resumes = Some(block);
     }
 
     /// Stops the guest with a fault at guest address `pc`.

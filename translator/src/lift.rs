@@ -472,6 +472,8 @@ fn check_code_unchanged(b: &mut FunctionBuilder, code: &dyn CodeSource, blocks: 
                 .into_iter()
                 .find(|&w| w <= end - at)
                 .unwrap_or(1);
+            // `code` holds every byte of the blocks (the JIT lifts from the
+            // snapshot it captured for them); a short read ends the range.
             let Some(bytes) = code
                 .code(at, width as usize)
                 .filter(|c| c.len() == width as usize)

@@ -664,25 +664,18 @@ impl<'a> Lower<'a> {
     /// `vinsert.I 0, (vconst 0), (bitcast.I f)` (a float scalar written to
     /// a float register, upper bits zeroed) as one `scalar_to_vector`,
     /// which stays in the vector register.
-    pub(super) fn float_into_zero(
-        &mut self,
-        ty: Type,
-        d: &InstData,
-    ) -> Result<Option<cl::Value>, BackendError> {
-        let zero = self.def_of(d.args[0]);
-        let cast = self.def_of(d.args[1]);
-        let (Some(zero), Some(cast)) = (zero, cast) else {
-            return Ok(None);
-        };
+    pub(super) fn float_into_zero(&mut self, ty: Type, d: &InstData) -> Option<cl::Value> {
+        let zero = self.def_of(d.args[0])?;
+        let cast = self.def_of(d.args[1])?;
         let is_zero = zero.op == Opcode::Vconst && zero.imm == Imm::Int(0);
         let from_float = cast.op == Opcode::Bitcast && self.ty(cast.args[0]).is_float();
         if d.imm != Imm::Lane(0) || !is_zero || !from_float || !matches!(ty, Type::I32 | Type::I64)
         {
-            return Ok(None);
+            return None;
         }
         let f = self.val(cast.args[0]);
         let fty = self.ty(cast.args[0]);
         let r = self.b.ins().scalar_to_vector(lane_vec(fty), f);
-        Ok(Some(self.v128_of(r)))
+        Some(self.v128_of(r))
     }
 }

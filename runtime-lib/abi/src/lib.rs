@@ -58,6 +58,15 @@ impl Arch {
         }
     }
 
+    /// Whether this guest's instruction fetch sees its own stores without a
+    /// cache-maintenance instruction (x86: code may be rewritten and run
+    /// with no flush). The JIT then lifts code it finds outside the image
+    /// to check its bytes on entry; the other guests announce new code
+    /// (`fence.i`, `ic ivau`), which flushes translations.
+    pub fn fetch_sees_stores(self) -> bool {
+        matches!(self, Arch::X86_64)
+    }
+
     /// Parses the name printed by [`Arch::name`].
     pub fn from_name(name: &str) -> Option<Arch> {
         Arch::ALL.into_iter().find(|a| a.name() == name)
