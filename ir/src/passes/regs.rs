@@ -14,6 +14,14 @@
 //! observe the registers the guest ABI leaves undefined there
 //! ([`crate::RegDesc::call_scratch`], the condition flags).
 //!
+//! Out of loops (before both): a write-back of a value defined outside a
+//! loop, in a block that leaves the function from the loop (a poll exit),
+//! is copied to the end of the loop's entry blocks when the state value it
+//! would overwrite there is dead (so the copy changes nothing). The forward
+//! step then finds the state already holding the value at the exit and
+//! drops the write there: loop-invariant values no longer live through the
+//! loop just to be written back on its rarely taken exits.
+//!
 //! Guest memory ops are assumed not to alias the CPU state (guest code can
 //! only reach the state through `read_reg`/`write_reg`). Paths that loop
 //! forever without a sync point never observe the state, so writes on them
@@ -22,6 +30,7 @@
 use crate::function::{Block, Function, GuestReg, Inst, Terminator, Value};
 use crate::ops::{Imm, Opcode};
 
+use super::loops::{Loop, LoopForest};
 use super::util::{reverse_post_order, Subst};
 use super::Pass;
 
@@ -36,9 +45,10 @@ impl Pass for RegAccess {
 
     fn run(&self, f: &mut Function) -> bool {
         let order = reverse_post_order(f);
+        let hoisted = hoist_invariant_write_backs(f, &order);
         let forward = forward(f, &order);
         let backward = remove_dead_writes(f, &order);
-        forward || backward
+        hoisted || forward || backward
     }
 }
 
@@ -221,7 +231,8 @@ fn dead_at_exit(f: &Function, b: Block, ins: &[Option<Dead>], nregs: usize) -> D
     result
 }
 
-fn remove_dead_writes(f: &mut Function, order: &[Block]) -> bool {
+/// Per block (by index), the deadness on entry (`None`: unreachable).
+fn dead_on_entry(f: &Function, order: &[Block]) -> Vec<Option<Dead>> {
     let nregs = f.regs.len();
     let mut ins: Vec<Option<Dead>> = vec![None; f.num_blocks()];
     let mut changed = true;
@@ -238,6 +249,12 @@ fn remove_dead_writes(f: &mut Function, order: &[Block]) -> bool {
             }
         }
     }
+    ins
+}
+
+fn remove_dead_writes(f: &mut Function, order: &[Block]) -> bool {
+    let nregs = f.regs.len();
+    let ins = dead_on_entry(f, order);
     let mut removed = false;
     for &b in order {
         let mut dead = dead_at_exit(f, b, &ins, nregs);
@@ -253,4 +270,99 @@ fn remove_dead_writes(f: &mut Function, order: &[Block]) -> bool {
         *f.block_insts_mut(b) = keep;
     }
     removed
+}
+
+// ---- out of loops: invariant write-backs ----
+
+/// Copies the loop-invariant write-backs of the blocks that leave the
+/// function from a loop to the loop's entries (see the module comment);
+/// true when any was copied.
+fn hoist_invariant_write_backs(f: &mut Function, order: &[Block]) -> bool {
+    let Some(forest) = LoopForest::new(f, order) else {
+        return false;
+    };
+    if forest.loops.is_empty() {
+        return false;
+    }
+    let ins = dead_on_entry(f, order);
+    let nregs = f.regs.len();
+    let mut copies: Vec<(Block, GuestReg, Value)> = Vec::new();
+    for l in &forest.loops {
+        let entries_ok = !l.entries.is_empty()
+            && l.entries.iter().all(|&e| {
+                matches!(
+                    f.block(e).term,
+                    Some(Terminator::Jump(_) | Terminator::Brif { .. } | Terminator::Switch { .. })
+                )
+            });
+        if !entries_ok {
+            continue;
+        }
+        let dead: Vec<Dead> = l
+            .entries
+            .iter()
+            .map(|&e| dead_at_exit(f, e, &ins, nregs))
+            .collect();
+        for (r, v) in invariant_write_backs(f, &forest, l, order) {
+            let hoistable = forest
+                .def_block(f, v)
+                .is_some_and(|d| l.entries.iter().all(|&e| forest.dominates(d, e)))
+                && dead.iter().all(|d| d[r.index()]);
+            if !hoistable {
+                continue;
+            }
+            for &e in &l.entries {
+                if !copies.iter().any(|&(b, cr, _)| b == e && cr == r) {
+                    copies.push((e, r, v));
+                }
+            }
+        }
+    }
+    for &(block, reg, value) in &copies {
+        let ty = f.regs.desc(reg).ty;
+        let write = f.create_inst(Opcode::WriteReg, ty, vec![value], Imm::Reg(reg), None);
+        f.block_insts_mut(block).push(write);
+    }
+    !copies.is_empty()
+}
+
+/// The `(register, value)` writes of values defined outside `l` in the
+/// blocks that leave the function straight from `l` (nothing in them but
+/// write-backs and constants).
+fn invariant_write_backs(
+    f: &Function,
+    forest: &LoopForest,
+    l: &Loop,
+    order: &[Block],
+) -> Vec<(GuestReg, Value)> {
+    let mut out = Vec::new();
+    for &b in order.iter().filter(|&&b| l.contains(b)) {
+        for s in f.succs(b) {
+            if l.contains(s) || !only_writes_back_and_leaves(f, s) {
+                continue;
+            }
+            for &inst in &f.block(s).insts {
+                let d = f.inst(inst);
+                if let (Opcode::WriteReg, Imm::Reg(r)) = (d.op, d.imm) {
+                    let v = d.args[0];
+                    let outside = forest.def_block(f, v).is_some_and(|db| !l.contains(db));
+                    if outside && !out.contains(&(r, v)) {
+                        out.push((r, v));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// True for a block that only writes registers back (and makes the
+/// constants it needs) before leaving the function to the dispatcher.
+fn only_writes_back_and_leaves(f: &Function, b: Block) -> bool {
+    let data = f.block(b);
+    matches!(data.term, Some(Terminator::Exit { .. }))
+        && data
+            .insts
+            .iter()
+            .all(|&i| matches!(f.inst(i).op, Opcode::WriteReg | Opcode::Iconst))
 }
