@@ -129,6 +129,89 @@ fn guest_addresses_are_masked_to_the_guest_space() {
     assert_eq!(m.mem[0x40..0x48], 0x1122_3344_5566_7788u64.to_le_bytes());
 }
 
+/// Copies an i64 from `src + disp` to `dst + disp`, each address an `iadd`
+/// of a constant displacement (which the backend keeps out of the mask).
+fn displaced_copy_function(src: u64, dst: u64, disp: i64) -> Function {
+    let mut f = Function::new("copy.disp", 0x1000, typed_regs());
+    let b = f.add_block();
+    let displaced = |f: &mut Function, base: u64| {
+        let x = iconst64(f, b, base);
+        let c = iconst64(f, b, disp as u64);
+        ins(f, b, Opcode::Iadd, Type::I64, &[x, c], Imm::None).unwrap()
+    };
+    let a = displaced(&mut f, src);
+    let v = ins(&mut f, b, Opcode::Load, Type::I64, &[a], Imm::None).unwrap();
+    let d = displaced(&mut f, dst);
+    ins(&mut f, b, Opcode::Store, Type::I64, &[d, v], Imm::None);
+    finish(&mut f, b);
+    f
+}
+
+#[test]
+fn displacements_apply_after_the_mask() {
+    // Tagged bases with negative and positive displacements reach the
+    // same guest bytes as the masked sums do.
+    let mut jit = jit();
+    for (src, dst, disp) in [
+        (0xff00_0000_0000_0048u64, 0x0100_0000_0000_0080u64, -0x40i64),
+        (0x0000_0000_0000_0000, 0x5a00_0000_0000_0000, 0x40),
+        (0x0000_0000_0000_0010, 0x0000_0000_0000_00a0, 0x10),
+    ] {
+        let f = displaced_copy_function(src, dst, disp);
+        let code = jit.compile(&f).unwrap();
+        let mut m = Machine::with_mem(typed_regs(), MEM);
+        let at = |base: u64| (base.wrapping_add(disp as u64) & 0xff) as usize;
+        let value = 0x1122_3344_5566_7788u64.to_le_bytes();
+        m.mem[at(src)..at(src) + 8].copy_from_slice(&value);
+        m.run(code);
+        assert_eq!(
+            m.mem[at(dst)..at(dst) + 8],
+            value,
+            "{src:#x} {dst:#x} {disp}"
+        );
+    }
+}
+
+/// Loads the byte at 8, uses it as an index into a table of i32 at 0x40
+/// (`0x40 + (uext byte << 2)`: an address known to be inside the guest
+/// space, accessed unmasked) and stores the entry at 200.
+fn table_lookup_function() -> Function {
+    let mut f = Function::new("table", 0x1000, typed_regs());
+    let b = f.add_block();
+    let at = iconst64(&mut f, b, 8);
+    let byte = ins(&mut f, b, Opcode::Load, Type::I8, &[at], Imm::None).unwrap();
+    let low = ins(&mut f, b, Opcode::Band, Type::I8, &[byte, byte], Imm::None).unwrap();
+    let mask = ins(&mut f, b, Opcode::Iconst, Type::I8, &[], Imm::Int(0x1f)).unwrap();
+    let idx8 = ins(&mut f, b, Opcode::Band, Type::I8, &[low, mask], Imm::None).unwrap();
+    let idx = ins(&mut f, b, Opcode::Uext, Type::I64, &[idx8], Imm::None).unwrap();
+    let two = iconst64(&mut f, b, 2);
+    let scaled = ins(&mut f, b, Opcode::Ishl, Type::I64, &[idx, two], Imm::None).unwrap();
+    let table = iconst64(&mut f, b, 0x40);
+    let addr = ins(
+        &mut f,
+        b,
+        Opcode::Iadd,
+        Type::I64,
+        &[scaled, table],
+        Imm::None,
+    )
+    .unwrap();
+    let v = ins(&mut f, b, Opcode::Load, Type::I32, &[addr], Imm::None).unwrap();
+    let out = iconst64(&mut f, b, 200);
+    ins(&mut f, b, Opcode::Store, Type::I32, &[out, v], Imm::None);
+    finish(&mut f, b);
+    f
+}
+
+#[test]
+fn bounded_table_indices_reach_the_same_entries() {
+    let mut jit = jit();
+    let f = table_lookup_function();
+    for seed in 1..16 {
+        differential(&mut jit, &f, &[], &random_mem(seed * 7919));
+    }
+}
+
 /// Reads every register of the typed file, adds one (integers) or passes it
 /// through, and writes it to memory and back to the register file.
 fn register_function() -> Function {

@@ -30,6 +30,8 @@ use std::sync::Once;
 use vmtrans_abi::header;
 
 static GUEST_BASE: AtomicUsize = AtomicUsize::new(0);
+/// The reservation around the guest space, guards included.
+static GUEST_START: AtomicUsize = AtomicUsize::new(0);
 static GUEST_LEN: AtomicUsize = AtomicUsize::new(0);
 /// Offset of the PC register in the CPU state of the running guest.
 static PC_OFFSET: AtomicUsize = AtomicUsize::new(0);
@@ -66,6 +68,7 @@ pub fn interrupt_signal() -> i32 {
 pub fn install(ctx: &ThreadContext) {
     let mem = &ctx.process.mem;
     GUEST_BASE.store(mem.base() as usize, Ordering::Release);
+    GUEST_START.store(mem.reservation_start(), Ordering::Release);
     GUEST_LEN.store(mem.reserved_len() as usize, Ordering::Release);
     let pc = ctx.process.ops.regs().pc;
     PC_OFFSET.store(
@@ -383,9 +386,11 @@ extern "C" fn on_fault(sig: i32, info: *mut libc::siginfo_t, uc: *mut libc::c_vo
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
     let addr = unsafe { (*info).si_addr() } as usize;
     let base = GUEST_BASE.load(Ordering::Acquire);
+    let start = GUEST_START.load(Ordering::Acquire);
     let len = GUEST_LEN.load(Ordering::Acquire);
-    if base != 0 && addr >= base && addr - base < len {
-        let guest_addr = (addr - base) as u64;
+    if base != 0 && addr >= start && addr - start < len {
+        // Below the guest space (a guard), a wrapped "negative" address.
+        let guest_addr = addr.wrapping_sub(base) as u64;
         if resume_precisely(sig, guest_addr, uc) {
             return;
         }

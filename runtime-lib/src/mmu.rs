@@ -1,9 +1,10 @@
 //! Guest memory: one host reservation holding the whole guest address space.
 //!
 //! Guest address `a` lives at host address `base + a`. The runtime reserves
-//! 2^[`GUEST_ADDR_BITS`] bytes plus [`GUEST_GUARD_BYTES`] with `PROT_NONE`, so
-//! generated code can turn any (masked) guest address into a host address
-//! with one add: unmapped guest pages are `PROT_NONE` host pages and fault.
+//! 2^[`GUEST_ADDR_BITS`] bytes with [`GUEST_GUARD_BYTES`] on each side, all
+//! `PROT_NONE`, so generated code can turn any (masked) guest address, plus
+//! a small displacement, into a host address with one add: unmapped guest
+//! pages are `PROT_NONE` host pages and fault, and so do the guards.
 //!
 //! [`MemoryMap`] is the guest's view of its address space as plain data
 //! (regions with start, length, protection and name, the brk area and the
@@ -273,6 +274,8 @@ pub enum Backing<'a> {
 
 /// The guest address space: a host reservation plus its [`MemoryMap`].
 pub struct GuestMemory {
+    /// Host address of guest address 0 (the reservation starts one guard
+    /// below).
     base: NonNull<u8>,
     reserved: u64,
     map: Mutex<MemoryMap>,
@@ -307,7 +310,7 @@ fn check_range(addr: u64, len: u64) -> Result<(), Errno> {
 impl GuestMemory {
     /// Reserves the guest address space (nothing mapped yet).
     pub fn reserve() -> Result<GuestMemory, RuntimeError> {
-        let size = GUEST_SPACE + GUEST_GUARD_BYTES;
+        let size = GUEST_SPACE + 2 * GUEST_GUARD_BYTES;
         // SAFETY: a fresh anonymous PROT_NONE mapping at a kernel-chosen
         // address touches no existing memory.
         let ptr = unsafe {
@@ -326,7 +329,9 @@ impl GuestMemory {
                 source: std::io::Error::last_os_error(),
             });
         }
-        let base = NonNull::new(ptr.cast::<u8>()).expect("mmap never returns null on success");
+        // SAFETY: the guard is part of the reservation just made.
+        let base = unsafe { ptr.cast::<u8>().add(GUEST_GUARD_BYTES as usize) };
+        let base = NonNull::new(base).expect("mmap never returns null on success");
         Ok(GuestMemory {
             base,
             reserved: size,
@@ -339,16 +344,24 @@ impl GuestMemory {
         self.base.as_ptr()
     }
 
-    /// Bytes of host address space reserved (guest space plus guard).
+    /// Bytes of host address space reserved (guest space plus guards).
     pub fn reserved_len(&self) -> u64 {
         self.reserved
     }
 
+    /// Host address where the reservation starts (one guard below
+    /// [`GuestMemory::base`]).
+    pub fn reservation_start(&self) -> usize {
+        self.base.as_ptr() as usize - GUEST_GUARD_BYTES as usize
+    }
+
     /// The guest address of host address `host`, if it is inside the
-    /// reservation (guard included).
+    /// reservation (guards included: below the guest space that is a
+    /// wrapped, "negative" address, as the guest computed it).
     pub fn guest_addr_of(&self, host: usize) -> Option<u64> {
-        let base = self.base.as_ptr() as usize;
-        (host >= base && ((host - base) as u64) < self.reserved).then(|| (host - base) as u64)
+        let start = self.reservation_start();
+        let inside = host >= start && ((host - start) as u64) < self.reserved;
+        inside.then(|| host.wrapping_sub(self.base.as_ptr() as usize) as u64)
     }
 
     /// Locks and returns the memory map.
@@ -856,7 +869,12 @@ impl Drop for GuestMemory {
     fn drop(&mut self) {
         // SAFETY: we own the whole reservation and nothing refers to it once
         // the memory is dropped.
-        unsafe { libc::munmap(self.base.as_ptr().cast(), self.reserved as usize) };
+        unsafe {
+            libc::munmap(
+                self.reservation_start() as *mut libc::c_void,
+                self.reserved as usize,
+            )
+        };
     }
 }
 

@@ -20,16 +20,21 @@ fn regions(mem: &GuestMemory) -> Vec<(u64, u64, u32)> {
 }
 
 #[test]
-fn reservation_covers_guest_space_and_guard() {
+fn reservation_covers_guest_space_and_both_guards() {
     let m = mem();
     assert_eq!(
         m.reserved_len(),
-        (1 << vmtrans_abi::GUEST_ADDR_BITS) + vmtrans_abi::GUEST_GUARD_BYTES
+        (1 << vmtrans_abi::GUEST_ADDR_BITS) + 2 * vmtrans_abi::GUEST_GUARD_BYTES
     );
     let base = m.base() as usize;
+    let guard = vmtrans_abi::GUEST_GUARD_BYTES as usize;
+    assert_eq!(m.reservation_start(), base - guard);
     assert_eq!(m.guest_addr_of(base + 0x1234), Some(0x1234));
-    assert_eq!(m.guest_addr_of(base - 1), None);
-    assert_eq!(m.guest_addr_of(base + m.reserved_len() as usize), None);
+    assert_eq!(m.guest_addr_of(base - 8), Some(-8i64 as u64));
+    assert_eq!(m.guest_addr_of(base - guard - 1), None);
+    let end = m.reservation_start() + m.reserved_len() as usize;
+    assert_eq!(m.guest_addr_of(end - 1), Some((end - 1 - base) as u64));
+    assert_eq!(m.guest_addr_of(end), None);
 }
 
 #[test]

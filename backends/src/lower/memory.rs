@@ -1,17 +1,26 @@
 //! Guest memory, guest registers, atomics and runtime helpers.
 //!
-//! A guest address becomes `mem + (addr & GUEST_ADDR_MASK)`; the access is
+//! A guest address becomes `mem + (addr & GUEST_ADDR_MASK)`, or, for an
+//! address `x + c` with a small constant `c`, `mem + (x & GUEST_ADDR_MASK)`
+//! with `c` in the access's displacement (the guards around the guest space
+//! make the difference fault; see [`vmtrans_abi::GUEST_DISP_LIMIT`]), so
+//! accesses off one base register share its mask; an address the ops that
+//! compute it keep below 2^40 (a zero-extended, scaled index plus a table
+//! address) is not masked. The access is
 //! a plain little-endian host load or store at any alignment (no call on
 //! the fast path; a fault is a host signal the runtime turns into a guest
 //! one). Registers are loads and stores at their CPU-state offsets, `i1`
 //! registers one byte each.
 
 use cranelift_codegen::ir::{self as cl, types, AtomicRmwOp, InstBuilder};
-use vmtrans_abi::{helpers, GUEST_ADDR_MASK};
-use vmtrans_ir::{AtomicOp, GuestReg, Helper, Type};
+use vmtrans_abi::{helpers, GUEST_ADDR_BITS, GUEST_ADDR_MASK, GUEST_DISP_LIMIT};
+use vmtrans_ir::{AtomicOp, GuestReg, Helper, Imm, Opcode, Type, Value};
 
 use super::{cl_type, Lower};
 use crate::BackendError;
+
+/// How many defining ops deep [`Lower::value_bits`] looks.
+const VALUE_BITS_DEPTH: u32 = 6;
 
 /// The runtime symbol of a helper.
 fn helper_symbol(h: Helper) -> &'static str {
@@ -51,9 +60,76 @@ impl Lower<'_> {
         self.b.ins().iadd(self.mem, masked)
     }
 
-    pub(super) fn load(&mut self, ty: Type, addr: cl::Value) -> cl::Value {
-        let p = self.host_addr(addr);
-        let v = self.b.ins().load(cl_type(ty), self.guest_flags, p, 0);
+    /// The host address of guest address `addr` as a pointer and a
+    /// displacement: `x + c` with a constant `c` below the displacement
+    /// limit keeps `c` out of the mask, and an `x` known to be inside the
+    /// guest space (a zero-extended index, say) is not masked at all.
+    fn host_addr_disp(&mut self, addr: Value) -> (cl::Value, i32) {
+        let (x, disp) = self.base_plus_disp(addr).unwrap_or((addr, 0));
+        let xv = self.val(x);
+        let offset = if self.value_bits(x, VALUE_BITS_DEPTH) <= GUEST_ADDR_BITS {
+            xv
+        } else {
+            self.b.ins().band_imm_s(xv, GUEST_ADDR_MASK as i64)
+        };
+        (self.b.ins().iadd(self.mem, offset), disp)
+    }
+
+    /// An upper bound on the significant bits of integer `v` (it is below
+    /// 2^bits), read from the ops defining it, `depth` levels deep.
+    fn value_bits(&self, v: Value, depth: u32) -> u32 {
+        let width = self.ty(v).bits();
+        let Some(d) = self.def_of(v).filter(|_| depth > 0) else {
+            return width;
+        };
+        let arg = |i: usize| self.value_bits(d.args[i], depth - 1);
+        let amount = |i: usize| {
+            self.def_of(d.args[i]).and_then(|c| match (c.op, c.imm) {
+                (Opcode::Iconst, Imm::Int(k)) if k < u128::from(width) => Some(k as u32),
+                _ => None,
+            })
+        };
+        let bits = match d.op {
+            Opcode::Iconst => match d.imm {
+                Imm::Int(k) => 128 - k.leading_zeros(),
+                _ => width,
+            },
+            Opcode::Uext => self.ty(d.args[0]).bits().min(arg(0)),
+            Opcode::Band => arg(0).min(arg(1)),
+            Opcode::Bor | Opcode::Bxor => arg(0).max(arg(1)),
+            Opcode::Iadd => arg(0).max(arg(1)) + 1,
+            Opcode::Ushr => amount(1).map_or(width, |k| arg(0).saturating_sub(k)),
+            Opcode::Ishl => amount(1).map_or(width, |k| arg(0) + k),
+            _ => width,
+        };
+        bits.min(width)
+    }
+
+    /// `(x, c)` when `addr` is `iadd x, (iconst c)` with `|c|` below
+    /// [`GUEST_DISP_LIMIT`].
+    fn base_plus_disp(&self, addr: Value) -> Option<(Value, i32)> {
+        let d = self.def_of(addr)?;
+        if d.op != Opcode::Iadd || d.ty != Type::I64 {
+            return None;
+        }
+        let constant = |v: Value| match self.def_of(v) {
+            Some(c) if c.op == Opcode::Iconst => match c.imm {
+                Imm::Int(bits) => Some(bits as u64 as i64),
+                _ => None,
+            },
+            _ => None,
+        };
+        let (x, c) = match (constant(d.args[0]), constant(d.args[1])) {
+            (_, Some(c)) => (d.args[0], c),
+            (Some(c), None) => (d.args[1], c),
+            (None, None) => return None,
+        };
+        (c.unsigned_abs() < GUEST_DISP_LIMIT as u64).then_some((x, c as i32))
+    }
+
+    pub(super) fn load(&mut self, ty: Type, addr: Value) -> cl::Value {
+        let (p, disp) = self.host_addr_disp(addr);
+        let v = self.b.ins().load(cl_type(ty), self.guest_flags, p, disp);
         if ty == Type::I1 {
             self.b.ins().band_imm_s(v, 1)
         } else {
@@ -64,8 +140,9 @@ impl Lower<'_> {
     /// A guest load Cranelift's alias analysis cannot forward a stored
     /// value into (an atomic load is a plain `mov` on x86_64): its value
     /// feeds a dynamically rounded float op, which must not see constants.
-    pub(super) fn opaque_load(&mut self, ty: Type, addr: cl::Value) -> cl::Value {
-        let p = self.host_addr(addr);
+    pub(super) fn opaque_load(&mut self, ty: Type, addr: Value) -> cl::Value {
+        let a = self.val(addr);
+        let p = self.host_addr(a);
         let int = match ty {
             Type::F32 => types::I32,
             Type::F64 => types::I64,
@@ -83,9 +160,9 @@ impl Lower<'_> {
         }
     }
 
-    pub(super) fn store(&mut self, addr: cl::Value, x: cl::Value) {
-        let p = self.host_addr(addr);
-        self.b.ins().store(self.guest_flags, x, p, 0);
+    pub(super) fn store(&mut self, addr: Value, x: cl::Value) {
+        let (p, disp) = self.host_addr_disp(addr);
+        self.b.ins().store(self.guest_flags, x, p, disp);
     }
 
     pub(super) fn read_reg(&mut self, reg: GuestReg, ty: Type) -> cl::Value {

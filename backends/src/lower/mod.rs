@@ -50,7 +50,7 @@ use cranelift_module::{FuncId, Linkage, Module};
 use vmtrans_ir::print::{inst_text, Numbering};
 use vmtrans_ir::{
     AtomicOp, Block, FloatCC, Function, GuestReg, Helper, Imm, Inst, InstData, IntCC, Opcode,
-    RoundingMode, Type, Value,
+    RoundingMode, Type, Value, ValueDef,
 };
 
 use crate::layout::RegLayout;
@@ -331,6 +331,15 @@ impl<'a> Lower<'a> {
         self.vals[v.index()].expect("definitions dominate their uses")
     }
 
+    /// The instruction defining `v`, when it is an instruction's result.
+    fn def_of(&self, v: Value) -> Option<&'a InstData> {
+        let f = self.f;
+        match f.value(v).def {
+            ValueDef::Result(inst) => Some(f.inst(inst)),
+            ValueDef::Param(..) => None,
+        }
+    }
+
     fn ty(&self, v: Value) -> Type {
         self.f.value_type(v)
     }
@@ -442,11 +451,11 @@ impl<'a> Lower<'a> {
             O::FcvtToUint => self.float_to_int(false, at(0), ty, a[0])?,
             O::Fconvert => self.fconvert(at(0), ty, self.imm_rm(d)?, a[0])?,
             O::Load if self.current.is_some_and(|i| self.opaque_loads.contains(&i)) => {
-                self.opaque_load(ty, a[0])
+                self.opaque_load(ty, d.args[0])
             }
-            O::Load => self.load(ty, a[0]),
+            O::Load => self.load(ty, d.args[0]),
             O::Store => {
-                self.store(a[0], a[1]);
+                self.store(d.args[0], a[1]);
                 return Ok(None);
             }
             O::ReadReg => self.read_reg(self.imm_reg(d)?, ty),

@@ -6,7 +6,7 @@
 //! others: lane-wise identities, shuffles, or per-lane scalar code.
 
 use cranelift_codegen::ir::{self as cl, condcodes, types, ConstantData, InstBuilder};
-use vmtrans_ir::{FloatCC, Imm, InstData, IntCC, Opcode, Type, Value, ValueDef};
+use vmtrans_ir::{FloatCC, Imm, InstData, IntCC, Opcode, Type, Value};
 
 use super::float::cl_floatcc;
 use super::int::{cl_intcc, ShiftOp};
@@ -635,16 +635,7 @@ impl Lower<'_> {
 /// Float scalars in vector registers: the guest frontends keep a float
 /// register as a `v128` and move its scalar through an integer of the same
 /// width; these patterns stay in the vector register instead.
-impl<'a> Lower<'a> {
-    /// The instruction defining `v`, when it is an instruction's result.
-    fn def_of(&self, v: Value) -> Option<&'a InstData> {
-        let f = self.f;
-        match f.value(v).def {
-            ValueDef::Result(inst) => Some(f.inst(inst)),
-            ValueDef::Param(..) => None,
-        }
-    }
-
+impl Lower<'_> {
     /// `bitcast.F (vextract.I lane, x)` (a float register's scalar, as the
     /// guest frontends read it) as one float lane extraction, which stays
     /// in the vector register instead of going through an integer one.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Version of this contract. Bump on any change to a layout below; the runtime
 /// refuses artifacts built against another version.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// A guest instruction-set architecture vmtrans can translate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -184,14 +184,24 @@ pub mod exit {
 /// Guest addresses are taken modulo 2^`GUEST_ADDR_BITS`: generated code
 /// computes the host address as `mem + (addr & GUEST_ADDR_MASK)`, so no guest
 /// address can reach outside the guest's reservation (the runtime reserves
-/// 2^40 bytes plus a guard). The masking also implements aarch64's ignored
-/// top byte.
+/// 2^40 bytes plus a guard on each side). The masking also implements
+/// aarch64's ignored top byte.
+///
+/// An address `base + disp` with a constant `disp` of magnitude below
+/// [`GUEST_DISP_LIMIT`] is accessed at `mem + (base & GUEST_ADDR_MASK) +
+/// disp` (one mask shared by every access off the same base register); it
+/// differs from the masked sum only for an access that crosses either end
+/// of the guest space, which lands in a guard and faults.
 pub const GUEST_ADDR_BITS: u32 = 40;
 /// Mask applied to every guest address.
 pub const GUEST_ADDR_MASK: u64 = (1 << GUEST_ADDR_BITS) - 1;
-/// Bytes reserved after the guest space so an access at its last byte that
-/// spans past the end still faults instead of touching other memory.
-pub const GUEST_GUARD_BYTES: u64 = 1 << 16;
+/// Bound (exclusive) on the magnitude of a displacement generated code adds
+/// after masking (see [`GUEST_ADDR_BITS`]).
+pub const GUEST_DISP_LIMIT: i64 = 1 << 30;
+/// Bytes reserved before and after the guest space so an access that
+/// crosses either end (by a displacement, or by its width at the last byte)
+/// faults instead of touching other memory.
+pub const GUEST_GUARD_BYTES: u64 = GUEST_DISP_LIMIT as u64 + (1 << 16);
 
 /// Runtime entry points that generated code calls. All take the CPU state
 /// first; their host C signatures are given with each symbol.
