@@ -8,7 +8,9 @@
 //! only) when the function is translated. For a PC in the image's
 //! executable segments whose bytes in memory are still the image's, the
 //! function and its blocks come from static discovery of the image
-//! (symbols, jump tables). Anything else — code generated at run time in
+//! (symbols, jump tables): the program is explored once, and each function
+//! is built and has its jump tables resolved when first entered
+//! ([`LazyDiscovery`]). Anything else — code generated at run time in
 //! mmap-ed memory, or image code the guest overwrote — is explored from
 //! the PC by recursive descent over guest memory ([`explore_memory`]).
 //!
@@ -33,7 +35,7 @@ use vmtrans_backends::{CompileOptions, Jit, SymbolLookup};
 use vmtrans_ir::passes::{optimize_function, OptLevel, OptOptions};
 use vmtrans_runtime::dispatch::{CodeReader, FetchFault};
 use vmtrans_runtime::{CodeProvider, GuestFn};
-use vmtrans_translator::discover::{discover, discover_function, Discovery, Function};
+use vmtrans_translator::discover::{discover_function, Function, LazyDiscovery};
 use vmtrans_translator::jumptable::IrJumpTableResolver;
 use vmtrans_translator::lift::{
     lift_function_precise, lift_function_self_checking, lift_function_with_tables, merged_ranges,
@@ -106,9 +108,9 @@ pub struct JitProvider {
     lifter: &'static dyn Lifter,
     /// How image code is found.
     discovery: DiscoveryScope,
-    /// Discovery, done on the first translation (an AOT executable may
-    /// never need it).
-    code: OnceLock<DiscoveredCode>,
+    /// The image's code, explored on the first translation (an AOT
+    /// executable never needs it).
+    code: OnceLock<Mutex<ImageCode>>,
     state: Mutex<JitState>,
     verbose: bool,
     /// Translate with precise guest faults (the guest handles SIGSEGV).
@@ -118,8 +120,9 @@ pub struct JitProvider {
 /// How much of the image the JIT discovers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DiscoveryScope {
-    /// The whole program, once, on the first translation: `vmtrans run`,
-    /// where most code runs through the JIT.
+    /// The whole program explored once, on the first translation, each
+    /// function built and its jump tables resolved when first entered:
+    /// `vmtrans run`, where most code runs through the JIT.
     WholeProgram,
     /// Only the function at each missed PC: the fallback of an AOT
     /// executable, whose table already holds what whole-program discovery
@@ -128,39 +131,26 @@ pub enum DiscoveryScope {
     PerFunction,
 }
 
-/// What discovery found, indexed for entry lookups.
-struct DiscoveredCode {
-    discovery: Discovery,
-    /// Guest block start → index of the discovered function that has it.
-    block_owner: HashMap<u64, usize>,
-    /// Resolved jump tables: indirect-jump site → targets.
-    jump_tables: HashMap<u64, Vec<u64>>,
+/// The image's code, explored once and built function by function.
+struct ImageCode {
+    discovery: LazyDiscovery<'static>,
 }
 
-impl DiscoveredCode {
-    fn new(image: &GuestImage, lifter: &dyn Lifter, verbose: bool) -> DiscoveredCode {
+impl ImageCode {
+    fn new(image: &Arc<GuestImage>, lifter: &'static dyn Lifter, verbose: bool) -> ImageCode {
         let start = Instant::now();
-        let discovery = discover(image, lifter);
-        let mut block_owner = HashMap::new();
-        for (i, f) in discovery.functions.iter().enumerate() {
-            for b in &f.blocks {
-                block_owner.entry(b.start).or_insert(i);
-            }
-            block_owner.insert(f.entry, i);
-        }
+        // The provider lives as long as the process runs guest code: the
+        // image it explores is kept alive for good.
+        let image: &'static GuestImage = Box::leak(Box::new(Arc::clone(image)));
+        let discovery = LazyDiscovery::new(image, lifter);
         if verbose {
             eprintln!(
-                "vmtrans: discovered {} functions ({} instructions) in {:.1?}",
-                discovery.functions.len(),
+                "vmtrans: explored {} instructions in {:.1?}",
                 discovery.instruction_count(),
                 start.elapsed()
             );
         }
-        DiscoveredCode {
-            jump_tables: discovery.jump_tables(),
-            discovery,
-            block_owner,
-        }
+        ImageCode { discovery }
     }
 }
 
@@ -170,9 +160,9 @@ struct Plan {
     name: String,
     /// Blocks; one starts at the entry.
     blocks: Vec<BlockRange>,
-    /// Jump tables of a function discovered alone (the whole program's
-    /// tables serve the others).
-    own_tables: Option<HashMap<u64, Vec<u64>>>,
+    /// Its resolved jump tables (none for code found in guest memory: its
+    /// indirect jumps go through the dispatcher).
+    tables: HashMap<u64, Vec<u64>>,
     /// Number of guest instructions in them.
     insns: usize,
     /// Lifted to compare its code with memory on entry (x86 code found in
@@ -183,21 +173,13 @@ struct Plan {
 
 impl Plan {
     /// The plan for discovered image function `f` entered at `pc`.
-    fn image(f: &Function, pc: u64, blocks: Vec<BlockRange>) -> Plan {
+    fn image(f: &Function, pc: u64) -> Plan {
         Plan {
             name: format!("{}+{:#x}", f.display_name(), pc.saturating_sub(f.entry)),
-            blocks,
+            blocks: f.block_ranges(),
             insns: f.insns.len(),
-            own_tables: None,
+            tables: f.jump_tables(),
             self_check: false,
-        }
-    }
-
-    /// The plan for image function `f`, discovered alone at `pc`.
-    fn alone(f: &Function, pc: u64) -> Plan {
-        Plan {
-            own_tables: Some(f.jump_tables()),
-            ..Plan::image(f, pc, f.block_ranges())
         }
     }
 }
@@ -230,9 +212,9 @@ impl JitProvider {
         })
     }
 
-    fn code(&self) -> &DiscoveredCode {
+    fn code(&self) -> &Mutex<ImageCode> {
         self.code
-            .get_or_init(|| DiscoveredCode::new(&self.image, self.lifter, self.verbose))
+            .get_or_init(|| Mutex::new(ImageCode::new(&self.image, self.lifter, self.verbose)))
     }
 
     /// Statistics so far.
@@ -304,32 +286,26 @@ impl JitProvider {
             name: format!("mem_{pc:x}"),
             blocks: f.blocks,
             insns: f.insns,
-            own_tables: None,
+            tables: HashMap::new(),
             self_check: self.lifter.arch().fetch_sees_stores(),
         };
         Ok((plan, f.code))
     }
 
-    /// The image's discovered function for an entry at `pc`: the one with
-    /// a block starting there, else the one with an instruction there
-    /// (its block split at `pc`: execution resumes mid-block after
-    /// `fence.i`, a signal handler or `longjmp`), else the discovery of
-    /// the function at `pc` alone.
+    /// The image's function for an entry at `pc`, built from the
+    /// program's exploration (a `pc` that is no function's entry — a
+    /// return address, a point where execution resumes mid-block after
+    /// `fence.i`, a signal handler or `longjmp` — starts a function of its
+    /// own), or discovered alone for an AOT executable's fallback.
     fn image_plan(&self, pc: u64) -> Option<Plan> {
-        if self.discovery == DiscoveryScope::PerFunction {
-            return self.explore_image(pc).map(|f| Plan::alone(&f, pc));
-        }
-        let code = self.code();
-        let functions = &code.discovery.functions;
-        if let Some(&i) = code.block_owner.get(&pc) {
-            let f = &functions[i];
-            return Some(Plan::image(f, pc, f.block_ranges()));
-        }
-        if let Some(f) = functions.iter().find(|f| f.insn(pc).is_some()) {
-            return Some(Plan::image(f, pc, split_blocks(&f.block_ranges(), pc)));
-        }
-        let f = self.explore_image(pc)?;
-        Some(Plan::alone(&f, pc))
+        let f = match self.discovery {
+            DiscoveryScope::PerFunction => self.explore_image(pc)?,
+            DiscoveryScope::WholeProgram => {
+                let mut code = self.code().lock().unwrap_or_else(|e| e.into_inner());
+                code.discovery.function(pc)?
+            }
+        };
+        Some(Plan::image(&f, pc))
     }
 
     /// Discovery of the function at `pc` alone, for image code the first
@@ -352,13 +328,7 @@ impl JitProvider {
         } else {
             lift_function_with_tables
         };
-        // Tables of the image, when it was discovered (code generated at
-        // run time never needs them; don't discover for it).
-        let no_tables = HashMap::new();
-        let tables = match &plan.own_tables {
-            Some(own) => own,
-            None => self.code.get().map_or(&no_tables, |c| &c.jump_tables),
-        };
+        let tables = &plan.tables;
         let (mut ir, issues) = if plan.self_check {
             let blocks = &plan.blocks;
             lift_function_self_checking(self.lifter, code, &plan.name, pc, blocks, tables, precise)
@@ -479,25 +449,6 @@ fn adopt_pool_after_fork() {
         std::mem::forget(pool);
         OWN_POOL.with(|c| c.set(true));
     }
-}
-
-fn split_blocks(blocks: &[BlockRange], pc: u64) -> Vec<BlockRange> {
-    let mut out = Vec::with_capacity(blocks.len() + 1);
-    for &b in blocks {
-        if b.start < pc && pc < b.end {
-            out.push(BlockRange {
-                start: b.start,
-                end: pc,
-            });
-            out.push(BlockRange {
-                start: pc,
-                end: b.end,
-            });
-        } else {
-            out.push(b);
-        }
-    }
-    out
 }
 
 // ---- Guest code in memory ----
@@ -981,15 +932,5 @@ mod tests {
             end: BASE + 12,
         }];
         assert!(CodeSnapshot::capture(&Memory::code(&[RET, RET]), &beyond).is_none());
-    }
-
-    #[test]
-    fn split_blocks_makes_an_entry_mid_block() {
-        let r = |start, end| BlockRange { start, end };
-        assert_eq!(
-            split_blocks(&[r(0, 8), r(8, 20)], 12),
-            [r(0, 8), r(8, 12), r(12, 20)]
-        );
-        assert_eq!(split_blocks(&[r(0, 8)], 0), [r(0, 8)]);
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use vmtrans_translator::discover::{
     discover, discover_function, discover_with, Block, DiscoverOptions, Discovery, FailureReason,
-    Function, IndirectJumpResolver, IndirectKind, Resolution,
+    Function, IndirectJumpResolver, IndirectKind, LazyDiscovery, Resolution,
 };
 use vmtrans_translator::lift::{regfile_for, LiftCx, LiftError};
 use vmtrans_translator::loader::{FdeRange, GuestImage, Symbol, SymbolKind};
@@ -838,4 +838,48 @@ fn x86_64_and_aarch64_glibc_jump_tables_resolve() {
     assert_eq!(all_jumps_resolved("x86_64", "handle_amd"), 3);
     assert!(all_jumps_resolved("x86_64", "__vfprintf_internal") >= 10);
     assert!(all_jumps_resolved("aarch64", "__vfprintf_internal") >= 10);
+}
+
+/// Lazy discovery (the JIT's) builds a function with the same blocks and
+/// jump tables as whole-program discovery, for glibc functions with
+/// tables of every kind the resolver knows, on each guest.
+#[test]
+fn lazy_discovery_builds_functions_like_whole_program_discovery() {
+    let cases = [
+        ("x86_64", "handle_amd"),
+        ("x86_64", "__vfprintf_internal"),
+        ("aarch64", "__vfprintf_internal"),
+        ("riscv64", "__vfprintf_internal"),
+        ("riscv64", "main"),
+    ];
+    for (arch, symbol) in cases {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../testsuite/fixtures/{arch}/hello-O2"));
+        let image = GuestImage::load(&path).unwrap();
+        let lifter = vmtrans_translator::lifter_for(image.arch).unwrap();
+        let whole = discover(&image, lifter);
+        let entry = image
+            .symbols
+            .iter()
+            .find(|s| s.name == symbol)
+            .expect("symbol")
+            .addr;
+        let expected = whole
+            .functions
+            .iter()
+            .find(|f| f.entry == entry)
+            .expect("found");
+        let mut lazy = LazyDiscovery::new(&image, lifter);
+        assert!(
+            lazy.instruction_count() <= whole.instruction_count(),
+            "{arch}"
+        );
+        let got = lazy.function(entry).expect("built");
+        assert_eq!(
+            got.block_ranges(),
+            expected.block_ranges(),
+            "{arch} {symbol}"
+        );
+        assert_eq!(got.jump_tables(), expected.jump_tables(), "{arch} {symbol}");
+    }
 }

@@ -351,6 +351,55 @@ pub fn discover_function(
     functions.into_iter().find(|f| f.entry == entry)
 }
 
+/// Whole-program discovery done lazily, for the JIT: the program is
+/// explored once (every seed and everything reachable from it, which is
+/// cheap), but a function's CFG is built and its jump tables resolved only
+/// when it is asked for. A run uses a small part of its program, and
+/// building and resolving every function up front was most of `vmtrans
+/// run`'s start-up time.
+pub struct LazyDiscovery<'a> {
+    image: &'a GuestImage,
+    program: explore::Program<'a>,
+    seeds: BTreeMap<u64, Sources>,
+    resolver: crate::jumptable::IrJumpTableResolver<'a>,
+}
+
+impl<'a> LazyDiscovery<'a> {
+    /// Explores `image` from its seeds (symbols, FDEs, code pointers, the
+    /// entry point).
+    pub fn new(image: &'a GuestImage, lifter: &'a dyn Lifter) -> LazyDiscovery<'a> {
+        let seeds = seeds(image, &DiscoverOptions::default());
+        let mut program = explore::Program::new(image, lifter);
+        program.explore(seeds.keys().copied());
+        LazyDiscovery {
+            image,
+            program,
+            seeds,
+            resolver: crate::jumptable::IrJumpTableResolver::new(lifter),
+        }
+    }
+
+    /// Guest instructions explored so far.
+    pub fn instruction_count(&self) -> usize {
+        self.program.insns.len()
+    }
+
+    /// The function entered at `entry`, with its jump tables resolved
+    /// (`None` when nothing decodes there). The other function entries
+    /// bound it, as in whole-program discovery; an `entry` that is not one
+    /// of them (a return address, a jump-table case) starts a function of
+    /// its own.
+    pub fn function(&mut self, entry: u64) -> Option<Function> {
+        self.program.explore([entry]);
+        let mut seeds = self.seeds.clone();
+        seeds.entry(entry).or_default().hint = true;
+        let resolver = Some(&self.resolver as &dyn IndirectJumpResolver);
+        let (functions, _) =
+            build_and_resolve(self.image, &mut self.program, &seeds, resolver, Some(entry));
+        functions.into_iter().find(|f| f.entry == entry)
+    }
+}
+
 /// Builds the functions of `seeds` (and of every call target) from
 /// `program`, resolving jump tables until nothing new is found; returns
 /// them with the resolved tables. With `only`, just the function at that
