@@ -80,6 +80,7 @@ unsafe extern "C" fn fork_after(s: *mut u8, _m: *mut u8) -> u64 {
 
 #[test]
 fn a_forked_guest_child_exit_status_reaches_its_parent() {
+    let _serial = common::one_test_at_a_time();
     let (status, stderr) = in_child_capturing_stderr(|| {
         run_guest_with(vec![(TINY_ENTRY, fork_entry), (TINY_ENTRY + 4, fork_after)])
     });
@@ -110,6 +111,7 @@ unsafe extern "C" fn abort_entry(s: *mut u8, _m: *mut u8) -> u64 {
 
 #[test]
 fn a_fatal_signal_the_guest_sends_itself_kills_silently_without_core() {
+    let _serial = common::one_test_at_a_time();
     let (status, stderr) =
         in_child_capturing_stderr(|| run_guest_with(vec![(TINY_ENTRY, abort_entry)]));
     assert!(libc::WIFSIGNALED(status), "status {status:#x}");
@@ -126,6 +128,7 @@ unsafe extern "C" fn trap_entry(s: *mut u8, _m: *mut u8) -> u64 {
 
 #[test]
 fn a_trap_kills_by_its_signal_with_a_report() {
+    let _serial = common::one_test_at_a_time();
     let (status, stderr) =
         in_child_capturing_stderr(|| run_guest_with(vec![(TINY_ENTRY, trap_entry)]));
     assert!(libc::WIFSIGNALED(status), "status {status:#x}");
@@ -139,6 +142,7 @@ fn a_trap_kills_by_its_signal_with_a_report() {
 
 #[test]
 fn waitid_reports_a_child_exit_in_the_guest_siginfo() {
+    let _serial = common::one_test_at_a_time();
     let ctx = common::process();
     // SAFETY: the child only exits.
     let pid = unsafe { libc::fork() };

@@ -82,6 +82,7 @@ fn entered_handler(ctx: &ThreadContext, sig: i32) -> (i32, u64) {
 
 #[test]
 fn siginfo_tells_kill_tgkill_and_sigqueue_apart() {
+    let _serial = common::one_test_at_a_time();
     let ctx = guest();
     handle_signal(&ctx, libc::SIGUSR1);
     let (pid, tid) = (std::process::id() as u64, ctx.tid() as u64);
@@ -104,6 +105,7 @@ fn siginfo_tells_kill_tgkill_and_sigqueue_apart() {
 
 #[test]
 fn sigtimedwait_takes_a_blocked_signal_or_times_out() {
+    let _serial = common::one_test_at_a_time();
     let ctx = guest();
     handle_signal(&ctx, libc::SIGUSR2);
     set_mask(&ctx, bit(libc::SIGUSR2));
@@ -175,6 +177,7 @@ fn suspend_until(sig: i32, code: i32, min_wait: Duration, arrange: fn()) {
 
 #[test]
 fn sigsuspend_sleeps_until_a_host_signal_arrives() {
+    let _serial = common::one_test_at_a_time();
     suspend_until(libc::SIGUSR2, SI_USER, Duration::from_millis(40), || {
         std::thread::spawn(|| {
             std::thread::sleep(Duration::from_millis(50));
@@ -186,6 +189,7 @@ fn sigsuspend_sleeps_until_a_host_signal_arrives() {
 
 #[test]
 fn an_interval_timer_signal_reaches_the_guest() {
+    let _serial = common::one_test_at_a_time();
     suspend_until(libc::SIGALRM, SI_KERNEL, Duration::from_millis(15), || {
         let ctx = guest();
         // struct itimerval: interval 0, value 20 ms.

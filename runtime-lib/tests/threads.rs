@@ -93,6 +93,7 @@ unsafe extern "C" fn f_8004(s: *mut u8, _m: *mut u8) -> u64 {
 
 #[test]
 fn clone_runs_a_guest_thread_and_join_wakes_on_clear_child_tid() {
+    let _serial = common::one_test_at_a_time();
     let entries: Vec<(u64, GuestFn)> = vec![(0x8000, f_8000), (0x8004, f_8004)];
     let options = RunOptions {
         thread_host_stack_size: 8 << 20,
@@ -134,6 +135,7 @@ fn in_child(body: impl FnOnce() -> i32) -> i32 {
 
 #[test]
 fn host_fault_inside_guest_memory_is_a_guest_sigsegv() {
+    let _serial = common::one_test_at_a_time();
     let status = in_child(|| {
         let ctx = process_with(
             Arc::new(AotTable::new(vec![(0x9000, f_9000 as GuestFn)])),
@@ -151,6 +153,7 @@ fn host_fault_inside_guest_memory_is_a_guest_sigsegv() {
 
 #[test]
 fn host_fault_outside_guest_memory_is_re_raised() {
+    let _serial = common::one_test_at_a_time();
     let status = in_child(|| {
         let ctx = common::process();
         vmtrans_runtime::fault::install(&ctx);
@@ -192,6 +195,7 @@ unsafe extern "C" fn f_a004(s: *mut u8, _m: *mut u8) -> u64 {
 
 #[test]
 fn fork_and_wait4() {
+    let _serial = common::one_test_at_a_time();
     let status = in_child(|| {
         let entries: Vec<(u64, GuestFn)> = vec![(0xa000, f_a000), (0xa004, f_a004)];
         let ctx = process_with(Arc::new(AotTable::new(entries)), RunOptions::default());

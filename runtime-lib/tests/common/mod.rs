@@ -159,6 +159,16 @@ pub fn tiny_exec_elf() -> Vec<u8> {
 /// Entry point of [`tiny_exec_elf`].
 pub const TINY_ENTRY: u64 = 0x10100;
 
+/// The tests of one binary run on parallel threads, and a fork while
+/// another test's thread holds a lock (a `OnceLock` being initialized, a
+/// mutex) leaves the child waiting for it forever. In a binary that forks,
+/// every test holds this guard for its whole run, so no fork happens while
+/// another test is running.
+pub fn one_test_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Runs `body` in a forked child that ends with `_exit(body())` and
 /// returns the child's wait status, with what it wrote on stderr (fd 2 is
 /// redirected to a pipe in the child).
