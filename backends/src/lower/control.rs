@@ -11,7 +11,7 @@
 use cranelift_codegen::ir::{self as cl, condcodes::IntCC, types, BlockArg, InstBuilder};
 use cranelift_frontend::Switch;
 use vmtrans_abi::{exit, header, helpers};
-use vmtrans_ir::{BlockCall, Imm, Opcode, Terminator, TrapKind, Type, Value, ValueDef};
+use vmtrans_ir::{BlockCall, Imm, Opcode, Terminator, TrapKind, Type, Value};
 
 use super::Lower;
 use crate::BackendError;
@@ -128,12 +128,9 @@ impl Lower<'_> {
         b
     }
 
-    /// The constant a value is defined as, if it is an `iconst`.
-    fn constant(&self, v: Value) -> Option<u64> {
-        let ValueDef::Result(inst) = self.f.value(v).def else {
-            return None;
-        };
-        let d = self.f.inst(inst);
+    /// The constant a value is defined as, if it is an i64 `iconst`.
+    pub(super) fn constant(&self, v: Value) -> Option<u64> {
+        let d = self.def_of(v)?;
         match (d.op, d.imm) {
             (Opcode::Iconst, Imm::Int(bits)) if d.ty == Type::I64 => Some(bits as u64),
             _ => None,

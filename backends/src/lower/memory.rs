@@ -112,13 +112,7 @@ impl Lower<'_> {
         if d.op != Opcode::Iadd || d.ty != Type::I64 {
             return None;
         }
-        let constant = |v: Value| match self.def_of(v) {
-            Some(c) if c.op == Opcode::Iconst => match c.imm {
-                Imm::Int(bits) => Some(bits as u64 as i64),
-                _ => None,
-            },
-            _ => None,
-        };
+        let constant = |v: Value| self.constant(v).map(|c| c as i64);
         let (x, c) = match (constant(d.args[0]), constant(d.args[1])) {
             (_, Some(c)) => (d.args[0], c),
             (Some(c), None) => (d.args[1], c),
