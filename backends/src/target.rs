@@ -4,6 +4,7 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 
 use crate::BackendError;
+use vmtrans_abi::GuestBase;
 
 /// Which x86_64 CPU features generated code may use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,6 +52,10 @@ pub struct CompileOptions {
     pub native_rne: bool,
     /// Compile functions on rayon's thread pool (AOT only).
     pub parallel: bool,
+    /// Where the code finds guest memory: [`GuestBase::Zero`], the
+    /// runtime's layout, unless the caller runs the code on memory of its
+    /// own.
+    pub guest_base: GuestBase,
 }
 
 impl Default for CompileOptions {
@@ -61,6 +66,7 @@ impl Default for CompileOptions {
             verify: cfg!(debug_assertions),
             native_rne: false,
             parallel: true,
+            guest_base: GuestBase::Zero,
         }
     }
 }

@@ -196,7 +196,7 @@ fn sweep(mut jit: Jit) {
 fn jit_for(cpu: CpuTarget) -> Jit {
     let opts = CompileOptions {
         cpu,
-        ..CompileOptions::default()
+        ..on_own_memory(CompileOptions::default())
     };
     Jit::new(stub_symbols(), opts).expect("host JIT")
 }
@@ -284,5 +284,14 @@ proptest! {
                 check(&cc, &operands);
             }
         });
+    }
+}
+
+/// `opts` for code that runs on this test's own guest memory buffer, not
+/// the runtime's reservation at host address 0.
+fn on_own_memory(opts: CompileOptions) -> CompileOptions {
+    CompileOptions {
+        guest_base: vmtrans_abi::GuestBase::Argument,
+        ..opts
     }
 }

@@ -20,7 +20,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use vmtrans_abi::{header, Arch};
+use vmtrans_abi::{header, Arch, GuestBase};
 
 /// Runtime options (set by the CLI or the AOT entry).
 #[derive(Clone, Debug)]
@@ -46,6 +46,9 @@ pub struct RunOptions {
     /// runtime appends `--argv0 ARGV0 PROGRAM -- ARGS`. `None`: such an
     /// `execve` fails with `ENOEXEC` and a report.
     pub guest_runner: Option<Vec<OsString>>,
+    /// Where guest memory goes: where the code the provider serves expects
+    /// it ([`GuestBase::Zero`] for everything vmtrans generates to run).
+    pub guest_base: GuestBase,
 }
 
 /// Default guest stack size (Linux's default `RLIMIT_STACK`).
@@ -66,6 +69,7 @@ impl Default for RunOptions {
             thread_host_stack_size: 256 << 20,
             exe_path: None,
             guest_runner: None,
+            guest_base: GuestBase::Zero,
         }
     }
 }

@@ -61,7 +61,7 @@ impl Guest {
     ) -> Result<Guest, RuntimeError> {
         let info = parse_elf(image_bytes, guest_path)?;
         let ops = arch::ops(info.arch).ok_or(RuntimeError::UnsupportedArch(info.arch))?;
-        let mem = GuestMemory::reserve()?;
+        let mem = GuestMemory::reserve_for(options.guest_base)?;
         let image = map_image(&mem, &info, image_bytes, guest_path, options.pie_base)?;
         let exe = options
             .exe_path

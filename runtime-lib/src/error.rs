@@ -2,15 +2,29 @@
 
 use std::io;
 
+/// Where a failed reservation was asked for, for its message.
+fn reserve_place(at: Option<u64>) -> String {
+    match at {
+        Some(a) => format!(
+            " at host address {a:#x} (guest addresses are host addresses; \
+             the host process must have nothing mapped below 2^40 and \
+             vm.mmap_min_addr must be at most {a:#x})"
+        ),
+        None => String::new(),
+    }
+}
+
 /// Everything that can go wrong while setting up or running a guest, outside
 /// of the guest-visible errors of system calls (those are [`Errno`]).
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     /// The host refused to reserve the guest address space.
-    #[error("cannot reserve {size:#x} bytes of host address space for guest memory: {source}")]
+    #[error("cannot reserve {size:#x} bytes of host address space for guest memory{}: {source}", reserve_place(*at))]
     Reserve {
         /// Bytes asked for.
         size: u64,
+        /// The fixed host address asked for, if any.
+        at: Option<u64>,
         /// The host error.
         source: io::Error,
     },

@@ -30,7 +30,8 @@ use std::sync::Once;
 use vmtrans_abi::header;
 
 static GUEST_BASE: AtomicUsize = AtomicUsize::new(0);
-/// The reservation around the guest space, guards included.
+/// The guest space with its guards: start (wrapping below 0 when the base
+/// is 0) and length.
 static GUEST_START: AtomicUsize = AtomicUsize::new(0);
 static GUEST_LEN: AtomicUsize = AtomicUsize::new(0);
 /// Offset of the PC register in the CPU state of the running guest.
@@ -68,8 +69,8 @@ pub fn interrupt_signal() -> i32 {
 pub fn install(ctx: &ThreadContext) {
     let mem = &ctx.process.mem;
     GUEST_BASE.store(mem.base() as usize, Ordering::Release);
-    GUEST_START.store(mem.reservation_start(), Ordering::Release);
-    GUEST_LEN.store(mem.reserved_len() as usize, Ordering::Release);
+    GUEST_START.store(mem.guarded_start(), Ordering::Release);
+    GUEST_LEN.store(crate::mmu::GUEST_ADDR_SPAN as usize, Ordering::Release);
     let pc = ctx.process.ops.regs().pc;
     PC_OFFSET.store(
         vmtrans_abi::reg_offset(ctx.process.arch, pc),
@@ -388,7 +389,8 @@ extern "C" fn on_fault(sig: i32, info: *mut libc::siginfo_t, uc: *mut libc::c_vo
     let base = GUEST_BASE.load(Ordering::Acquire);
     let start = GUEST_START.load(Ordering::Acquire);
     let len = GUEST_LEN.load(Ordering::Acquire);
-    if base != 0 && addr >= start && addr - start < len {
+    // The range may wrap around the top of the address space (base 0).
+    if len != 0 && addr.wrapping_sub(start) < len {
         // Below the guest space (a guard), a wrapped "negative" address.
         let guest_addr = addr.wrapping_sub(base) as u64;
         if resume_precisely(sig, guest_addr, uc) {

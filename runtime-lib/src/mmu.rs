@@ -1,9 +1,12 @@
 //! Guest memory: one host reservation holding the whole guest address space.
 //!
-//! Guest address `a` lives at host address `base + a`. The runtime reserves
-//! 2^[`GUEST_ADDR_BITS`] bytes with [`GUEST_GUARD_BYTES`] on each side, all
-//! `PROT_NONE`, so generated code can turn any (masked) guest address, plus
-//! a small displacement, into a host address with one add: unmapped guest
+//! Guest address `a` lives at host address `base + a`, where `base` is 0
+//! when the runtime runs guests ([`GuestBase::Zero`]: a masked guest
+//! address is its host address) and anywhere for embedders
+//! ([`GuestBase::Argument`]). The runtime reserves 2^[`GUEST_ADDR_BITS`]
+//! bytes with [`GUEST_GUARD_BYTES`] on each side, all `PROT_NONE`, so
+//! generated code can turn any (masked) guest address, plus a small
+//! displacement, into a host address with at most one add: unmapped guest
 //! pages are `PROT_NONE` host pages and fault, and so do the guards.
 //!
 //! [`MemoryMap`] is the guest's view of its address space as plain data
@@ -15,14 +18,15 @@
 use crate::error::{Errno, RuntimeError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard};
-use vmtrans_abi::{GUEST_ADDR_BITS, GUEST_GUARD_BYTES};
+use vmtrans_abi::{GuestBase, GUEST_ADDR_BITS, GUEST_GUARD_BYTES};
 
 /// Guest (and host) page size.
 pub const PAGE_SIZE: u64 = 4096;
 /// Size of the guest address space: valid guest addresses are below this.
 pub const GUEST_SPACE: u64 = 1 << GUEST_ADDR_BITS;
+/// Bytes of the guest space with its two guards.
+pub const GUEST_ADDR_SPAN: u64 = GUEST_SPACE + 2 * GUEST_GUARD_BYTES;
 /// Lowest address a non-fixed guest mmap may return (Linux `mmap_min_addr`).
 pub const MMAP_MIN_ADDR: u64 = 0x10000;
 
@@ -276,7 +280,10 @@ pub enum Backing<'a> {
 pub struct GuestMemory {
     /// Host address of guest address 0 (the reservation starts one guard
     /// below).
-    base: NonNull<u8>,
+    /// Host address of guest address 0.
+    base: usize,
+    /// Host address where the reservation starts.
+    host_start: usize,
     reserved: u64,
     map: Mutex<MemoryMap>,
 }
@@ -308,17 +315,37 @@ fn check_range(addr: u64, len: u64) -> Result<(), Errno> {
 }
 
 impl GuestMemory {
-    /// Reserves the guest address space (nothing mapped yet).
+    /// Reserves the guest address space anywhere in the host's (nothing
+    /// mapped yet): for code built with [`GuestBase::Argument`].
     pub fn reserve() -> Result<GuestMemory, RuntimeError> {
-        let size = GUEST_SPACE + 2 * GUEST_GUARD_BYTES;
-        // SAFETY: a fresh anonymous PROT_NONE mapping at a kernel-chosen
-        // address touches no existing memory.
+        GuestMemory::reserve_for(GuestBase::Argument)
+    }
+
+    /// Reserves the guest address space where code built for `base`
+    /// expects it. [`GuestBase::Zero`] puts guest address `a` at host
+    /// address `a`: the host range from [`MMAP_MIN_ADDR`] to the end of the
+    /// upper guard must be free (it is in a position-independent host
+    /// process, whose mappings are all far above 2^40); the lower guard is
+    /// the top of the address space, the host kernel's, which always
+    /// faults.
+    pub fn reserve_for(base: GuestBase) -> Result<GuestMemory, RuntimeError> {
+        let (hint, size, flags) = match base {
+            GuestBase::Zero => (
+                MMAP_MIN_ADDR as usize,
+                GUEST_SPACE + GUEST_GUARD_BYTES - MMAP_MIN_ADDR,
+                libc::MAP_FIXED_NOREPLACE,
+            ),
+            GuestBase::Argument => (0, GUEST_SPACE + 2 * GUEST_GUARD_BYTES, 0),
+        };
+        // SAFETY: a fresh anonymous PROT_NONE mapping, at a kernel-chosen
+        // address or where nothing is mapped (MAP_FIXED_NOREPLACE), touches
+        // no existing memory.
         let ptr = unsafe {
             libc::mmap(
-                std::ptr::null_mut(),
+                hint as *mut libc::c_void,
                 size as usize,
                 libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | flags,
                 -1,
                 0,
             )
@@ -326,42 +353,52 @@ impl GuestMemory {
         if ptr == libc::MAP_FAILED {
             return Err(RuntimeError::Reserve {
                 size,
+                at: (base == GuestBase::Zero).then_some(hint as u64),
                 source: std::io::Error::last_os_error(),
             });
         }
-        // SAFETY: the guard is part of the reservation just made.
-        let base = unsafe { ptr.cast::<u8>().add(GUEST_GUARD_BYTES as usize) };
-        let base = NonNull::new(base).expect("mmap never returns null on success");
+        let host = ptr as usize;
+        let base = match base {
+            GuestBase::Zero => 0,
+            GuestBase::Argument => host + GUEST_GUARD_BYTES as usize,
+        };
         Ok(GuestMemory {
             base,
+            host_start: host,
             reserved: size,
             map: Mutex::new(MemoryMap::default()),
         })
     }
 
-    /// Host address of guest address 0.
+    /// Host address of guest address 0 (null for [`GuestBase::Zero`]).
     pub fn base(&self) -> *mut u8 {
-        self.base.as_ptr()
+        self.base as *mut u8
     }
 
-    /// Bytes of host address space reserved (guest space plus guards).
+    /// Bytes of host address space reserved.
     pub fn reserved_len(&self) -> u64 {
         self.reserved
     }
 
-    /// Host address where the reservation starts (one guard below
-    /// [`GuestMemory::base`]).
+    /// Host address where the reservation starts.
     pub fn reservation_start(&self) -> usize {
-        self.base.as_ptr() as usize - GUEST_GUARD_BYTES as usize
+        self.host_start
     }
 
-    /// The guest address of host address `host`, if it is inside the
-    /// reservation (guards included: below the guest space that is a
-    /// wrapped, "negative" address, as the guest computed it).
+    /// Host address where the guest space's lower guard starts: the guest
+    /// space and its two guards are the [`GUEST_ADDR_SPAN`] bytes from
+    /// here, wrapping around the top of the host's address space when the
+    /// base is 0.
+    pub fn guarded_start(&self) -> usize {
+        self.base.wrapping_sub(GUEST_GUARD_BYTES as usize)
+    }
+
+    /// The guest address of host address `host`, if it is inside the guest
+    /// space or its guards (below the guest space that is a wrapped,
+    /// "negative" address, as the guest computed it).
     pub fn guest_addr_of(&self, host: usize) -> Option<u64> {
-        let start = self.reservation_start();
-        let inside = host >= start && ((host - start) as u64) < self.reserved;
-        inside.then(|| host.wrapping_sub(self.base.as_ptr() as usize) as u64)
+        let inside = (host.wrapping_sub(self.guarded_start()) as u64) < GUEST_ADDR_SPAN;
+        inside.then(|| host.wrapping_sub(self.base) as u64)
     }
 
     /// Locks and returns the memory map.
@@ -375,9 +412,9 @@ impl GuestMemory {
     }
 
     fn host(&self, addr: u64) -> *mut u8 {
-        // SAFETY: callers pass guest addresses below GUEST_SPACE, so the
-        // result stays inside the reservation.
-        unsafe { self.base.as_ptr().add(addr as usize) }
+        // Callers pass guest addresses below GUEST_SPACE, so the result
+        // stays inside the reservation (or is guest page 0, never mapped).
+        (self.base + addr as usize) as *mut u8
     }
 
     fn host_mmap(

@@ -242,6 +242,15 @@ fn huge_arguments_are_refused() {
     assert!(matches!(err, RuntimeError::StackTooSmall { .. }), "{err}");
 }
 
+/// Options that reserve guest memory anywhere, so tests loading guests in
+/// parallel do not compete for host address 0.
+fn memory_anywhere() -> RunOptions {
+    RunOptions {
+        guest_base: vmtrans_abi::GuestBase::Argument,
+        ..RunOptions::default()
+    }
+}
+
 #[test]
 fn guest_load_maps_image_stack_and_trampoline() {
     let bytes = tiny_elf(2, None);
@@ -251,7 +260,7 @@ fn guest_load_maps_image_stack_and_trampoline() {
         &["tiny"],
         &["A=1"],
         Arc::new(common::NoCode),
-        &RunOptions::default(),
+        &memory_anywhere(),
     )
     .unwrap();
     let p = &guest.process;
@@ -285,7 +294,7 @@ fn real_fixture_loads_if_present() {
         &[path],
         &[] as &[&str],
         Arc::new(common::NoCode),
-        &RunOptions::default(),
+        &memory_anywhere(),
     )
     .unwrap();
     let mut insn = [0u8; 4];

@@ -1,6 +1,9 @@
 //! Guest memory: mapping, unmapping, protection, brk, mremap, accessors.
 
-use vmtrans_runtime::mmu::{prot, Backing, MemoryMap, Placement, Region, PAGE_SIZE};
+use vmtrans_abi::GuestBase;
+use vmtrans_runtime::mmu::{
+    prot, Backing, MemoryMap, Placement, Region, GUEST_SPACE, MMAP_MIN_ADDR, PAGE_SIZE,
+};
 use vmtrans_runtime::{Errno, GuestMemory};
 
 const MB: u64 = 1 << 20;
@@ -29,12 +32,49 @@ fn reservation_covers_guest_space_and_both_guards() {
     let base = m.base() as usize;
     let guard = vmtrans_abi::GUEST_GUARD_BYTES as usize;
     assert_eq!(m.reservation_start(), base - guard);
+    assert_eq!(m.guarded_start(), base - guard);
     assert_eq!(m.guest_addr_of(base + 0x1234), Some(0x1234));
     assert_eq!(m.guest_addr_of(base - 8), Some(-8i64 as u64));
     assert_eq!(m.guest_addr_of(base - guard - 1), None);
     let end = m.reservation_start() + m.reserved_len() as usize;
     assert_eq!(m.guest_addr_of(end - 1), Some((end - 1 - base) as u64));
     assert_eq!(m.guest_addr_of(end), None);
+}
+
+#[test]
+fn zero_based_memory_puts_each_guest_address_at_the_same_host_address() {
+    let m = GuestMemory::reserve_for(GuestBase::Zero).expect("reserve at host address 0");
+    assert!(m.base().is_null());
+    assert_eq!(m.reservation_start() as u64, MMAP_MIN_ADDR);
+    let guard = vmtrans_abi::GUEST_GUARD_BYTES;
+    let end = GUEST_SPACE + guard;
+    assert_eq!(m.reservation_start() as u64 + m.reserved_len(), end);
+    m.map_fixed(0x20000, PAGE_SIZE, prot::RW, "a").unwrap();
+    m.write_u64(0x20008, 0x1122_3344_5566_7788).unwrap();
+    // SAFETY: guest page 0x20000 was just mapped read-write, at host 0x20000.
+    let host = unsafe { std::ptr::read_volatile(0x20008 as *const u64) };
+    assert_eq!(host, 0x1122_3344_5566_7788);
+    // The lower guard wraps around the top of the host's address space.
+    assert_eq!(m.guest_addr_of(0), Some(0));
+    assert_eq!(m.guest_addr_of(usize::MAX - 7), Some(-8i64 as u64));
+    assert_eq!(
+        m.guest_addr_of(0usize.wrapping_sub(guard as usize)),
+        Some(guard.wrapping_neg())
+    );
+    assert_eq!(
+        m.guest_addr_of(0usize.wrapping_sub(guard as usize + 1)),
+        None
+    );
+    assert_eq!(m.guest_addr_of(end as usize - 1), Some(end - 1));
+    assert_eq!(m.guest_addr_of(end as usize), None);
+    // A second zero-based memory cannot coexist with the first.
+    let Err(second) = GuestMemory::reserve_for(GuestBase::Zero) else {
+        panic!("a second zero-based memory was reserved");
+    };
+    assert!(
+        second.to_string().contains("at host address 0x10000"),
+        "{second}"
+    );
 }
 
 #[test]

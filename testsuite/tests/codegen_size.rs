@@ -244,7 +244,7 @@ fn symbols() -> SymbolLookup {
 ///
 /// Cranelift puts the function's constant pool after its code; decoding
 /// stops at the lowest RIP-relative load target, and the zero padding in
-/// front of the pool is dropped.
+/// front of the pool (with anything decoded across its start) is dropped.
 fn disassemble(code: &[u8]) -> (usize, usize, String) {
     let mut decoder = Decoder::with_ip(64, code, 0, DecoderOptions::NONE);
     let mut pool = code.len() as u64;
@@ -260,7 +260,13 @@ fn disassemble(code: &[u8]) -> (usize, usize, String) {
         let (start, end) = (i.ip() as usize, i.next_ip() as usize);
         code[start..end.min(code.len())].iter().all(|&b| b == 0)
     };
-    while insns.last().is_some_and(is_padding) {
+    // Padding before the pool can also decode as an instruction that
+    // runs into the pool's first bytes.
+    let ends_in_pool = |i: &iced_x86::Instruction| i.next_ip() > pool;
+    while insns
+        .last()
+        .is_some_and(|i| is_padding(i) || ends_in_pool(i))
+    {
         insns.pop();
     }
     let mut formatter = NasmFormatter::new();

@@ -564,7 +564,8 @@ fn run_vmtrans(cases: &[Case], batches: &[usize]) -> Vec<State> {
             .iter()
             .map(|c| lift(c.code, c.addr).expect("generated instructions lift"))
             .collect();
-        let mut jit = Jit::new(symbols(), CompileOptions::default()).expect("host JIT");
+        let mut jit =
+            Jit::new(symbols(), on_own_memory(CompileOptions::default())).expect("host JIT");
         let code = jit.compile_batch(&fs).expect("compile batch");
         for (c, f) in chunk.iter().zip(code) {
             out.push(run_jit(f, c.state, c.addr, c.code.len()));
@@ -699,5 +700,14 @@ fn regressions_match_qemu() {
     // refused, not lifted as single precision.
     for w in [0x0f03_ff1fu32, 0x4f04_fd24] {
         assert!(lift(&w.to_le_bytes(), CODE_BASE).is_none(), "{w:#x}");
+    }
+}
+
+/// `opts` for code that runs on this test's own guest memory buffer, not
+/// the runtime's reservation at host address 0.
+fn on_own_memory(opts: CompileOptions) -> CompileOptions {
+    CompileOptions {
+        guest_base: vmtrans_abi::GuestBase::Argument,
+        ..opts
     }
 }

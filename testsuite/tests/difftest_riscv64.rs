@@ -710,7 +710,7 @@ fn run_jit(f: *const u8, s: &State, addr: u64, code_len: usize) -> State {
 }
 
 fn new_jit() -> Jit {
-    Jit::new(symbols(), CompileOptions::default()).expect("host JIT")
+    Jit::new(symbols(), on_own_memory(CompileOptions::default())).expect("host JIT")
 }
 
 /// Runs each case through vmtrans, `BATCH` functions per JIT batch.
@@ -994,5 +994,14 @@ fn generator_covers_the_decoder_tables() {
         let i: Insn = decode(&b, CODE_BASE).expect("generated instruction decodes");
         assert!(generated(i.op), "{}", i.text(CODE_BASE));
         assert!(frm <= 4);
+    }
+}
+
+/// `opts` for code that runs on this test's own guest memory buffer, not
+/// the runtime's reservation at host address 0.
+fn on_own_memory(opts: CompileOptions) -> CompileOptions {
+    CompileOptions {
+        guest_base: vmtrans_abi::GuestBase::Argument,
+        ..opts
     }
 }

@@ -722,7 +722,8 @@ fn random_sequences_match_native() {
             .enumerate()
             .map(|(k, c)| lift(&c.0, CODE_BASE + SLOT * k as u64))
             .collect();
-        let mut jit = Jit::new(symbols(), CompileOptions::default()).expect("host JIT");
+        let mut jit =
+            Jit::new(symbols(), on_own_memory(CompileOptions::default())).expect("host JIT");
         let code = jit.compile_batch(&fs).expect("compile batch");
         for (k, ((bytes, defined, state), f)) in cases.iter().zip(code).enumerate() {
             let addr = CODE_BASE + SLOT * k as u64;
@@ -754,4 +755,13 @@ fn random_sequences_match_native() {
             .collect::<Vec<_>>()
             .join("\n---\n")
     );
+}
+
+/// `opts` for code that runs on this test's own guest memory buffer, not
+/// the runtime's reservation at host address 0.
+fn on_own_memory(opts: CompileOptions) -> CompileOptions {
+    CompileOptions {
+        guest_base: vmtrans_abi::GuestBase::Argument,
+        ..opts
+    }
 }

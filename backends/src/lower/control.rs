@@ -149,11 +149,13 @@ impl Lower<'_> {
         let pc = match direct {
             Some(id) => {
                 let f = self.module.declare_func_in_func(id, self.b.func);
-                self.call(f, &[self.state, self.mem])
+                let mem = self.mem_arg();
+                self.call(f, &[self.state, mem])
             }
             None => {
                 let f = self.import(helpers::CALL, &[i64t, i64t, i64t], &[i64t])?;
-                self.call(f, &[self.state, self.mem, target_v])
+                let mem = self.mem_arg();
+                self.call(f, &[self.state, mem, target_v])
             }
         }
         .expect("translated functions return a PC");
@@ -174,8 +176,9 @@ impl Lower<'_> {
         self.b.switch_to_block(resume);
         self.b.set_cold_block(resume);
         let f = self.import(helpers::CONTINUE, &[i64t, i64t, i64t], &[i64t])?;
+        let mem = self.mem_arg();
         let pc2 = self
-            .call(f, &[self.state, self.mem, pc])
+            .call(f, &[self.state, mem, pc])
             .expect("continue returns a PC");
         let reason2 = self.load_exit_reason();
         let later = [BlockArg::Value(pc2), BlockArg::Value(reason2)];

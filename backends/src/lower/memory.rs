@@ -1,6 +1,7 @@
 //! Guest memory, guest registers, atomics and runtime helpers.
 //!
-//! A guest address becomes `mem + (addr & GUEST_ADDR_MASK)`, or, for an
+//! A guest address becomes `mem + (addr & GUEST_ADDR_MASK)` (no `mem +`
+//! when guest memory is at host address 0, [`GuestBase::Zero`]), or, for an
 //! address `x + c` with a small constant `c`, `mem + (x & GUEST_ADDR_MASK)`
 //! with `c` in the access's displacement (the guards around the guest space
 //! make the difference fault; see [`vmtrans_abi::GUEST_DISP_LIMIT`]), so
@@ -13,7 +14,7 @@
 //! registers one byte each.
 
 use cranelift_codegen::ir::{self as cl, types, AtomicRmwOp, InstBuilder};
-use vmtrans_abi::{helpers, GUEST_ADDR_BITS, GUEST_ADDR_MASK, GUEST_DISP_LIMIT};
+use vmtrans_abi::{helpers, GuestBase, GUEST_ADDR_BITS, GUEST_ADDR_MASK, GUEST_DISP_LIMIT};
 use vmtrans_ir::{AtomicOp, GuestReg, Helper, Imm, Opcode, Type, Value};
 
 use super::{cl_type, Lower};
@@ -57,7 +58,26 @@ impl Lower<'_> {
     /// The host address of guest address `addr`.
     fn host_addr(&mut self, addr: cl::Value) -> cl::Value {
         let masked = self.b.ins().band_imm_s(addr, GUEST_ADDR_MASK as i64);
-        self.b.ins().iadd(self.mem, masked)
+        self.plus_mem_base(masked)
+    }
+
+    /// The host address of guest offset `offset` (already inside the
+    /// guest space): itself when guest memory is at host address 0.
+    fn plus_mem_base(&mut self, offset: cl::Value) -> cl::Value {
+        match self.opts.guest_base {
+            GuestBase::Zero => offset,
+            GuestBase::Argument => self.b.ins().iadd(self.mem, offset),
+        }
+    }
+
+    /// The `mem` argument for calls to other translated functions and the
+    /// runtime: a constant 0 (rematerialized where used, so no register
+    /// holds it across the function) when guest memory is at host address 0.
+    pub(super) fn mem_arg(&mut self) -> cl::Value {
+        match self.opts.guest_base {
+            GuestBase::Zero => self.b.ins().iconst(types::I64, 0),
+            GuestBase::Argument => self.mem,
+        }
     }
 
     /// The host address of guest address `addr` as a pointer and a
@@ -72,7 +92,7 @@ impl Lower<'_> {
         } else {
             self.b.ins().band_imm_s(xv, GUEST_ADDR_MASK as i64)
         };
-        (self.b.ins().iadd(self.mem, offset), disp)
+        (self.plus_mem_base(offset), disp)
     }
 
     /// An upper bound on the significant bits of integer `v` (it is below

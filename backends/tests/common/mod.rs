@@ -222,14 +222,14 @@ pub fn stub_symbols() -> vmtrans_backends::SymbolLookup {
 
 /// A JIT with the stub runtime.
 pub fn jit() -> Jit {
-    Jit::new(stub_symbols(), CompileOptions::default()).expect("host JIT")
+    Jit::new(stub_symbols(), on_own_memory(CompileOptions::default())).expect("host JIT")
 }
 
 /// A JIT whose static-`rne` float ops also take the exact helper.
 pub fn strict_jit() -> Jit {
     let opts = CompileOptions {
         native_rne: false,
-        ..CompileOptions::default()
+        ..on_own_memory(CompileOptions::default())
     };
     Jit::new(stub_symbols(), opts).expect("host JIT")
 }
@@ -437,5 +437,14 @@ pub fn differential(jit: &mut Jit, f: &Function, regs: &[u128], mem: &[u8]) {
             &m.mem[first..(first + 16).min(mem.len())],
             &imem[first..(first + 16).min(mem.len())]
         );
+    }
+}
+
+/// `opts` for code that runs on this test's own guest memory buffer, not
+/// the runtime's reservation at host address 0.
+fn on_own_memory(opts: CompileOptions) -> CompileOptions {
+    CompileOptions {
+        guest_base: vmtrans_abi::GuestBase::Argument,
+        ..opts
     }
 }

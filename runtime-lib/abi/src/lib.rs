@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Version of this contract. Bump on any change to a layout below; the runtime
 /// refuses artifacts built against another version.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// A guest instruction-set architecture vmtrans can translate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -179,6 +179,21 @@ pub mod exit {
     /// Bus error at `FAULT_ADDR`: a file page past the end of its file
     /// (SIGBUS). Only the runtime's fault handler reports it.
     pub const TRAP_BUS: u64 = 7;
+}
+
+/// Where generated code finds guest address 0 in the host's address space.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum GuestBase {
+    /// At host address 0: guest address `a` is host address `a`. The
+    /// runtime reserves the guest space there, so generated code needs no
+    /// base register (it ignores its `mem` argument) and a guest address
+    /// is its own host address once masked.
+    #[default]
+    Zero,
+    /// At the host address generated code gets as its `mem` argument (any
+    /// reservation or buffer; code built so also runs with [`GuestBase::Zero`]
+    /// memory, which passes 0).
+    Argument,
 }
 
 /// Guest addresses are taken modulo 2^`GUEST_ADDR_BITS`: generated code
