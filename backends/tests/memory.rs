@@ -131,13 +131,24 @@ fn guest_addresses_are_masked_to_the_guest_space() {
 
 /// Copies an i64 from `src + disp` to `dst + disp`, each address an `iadd`
 /// of a constant displacement (which the backend keeps out of the mask).
-fn displaced_copy_function(src: u64, dst: u64, disp: i64) -> Function {
+/// With `steps` of 2 or more the displacement is added in that many
+/// `iadd`s (a pointer bumped, then accessed off the bumped value).
+fn displaced_copy_function(src: u64, dst: u64, disp: i64, steps: u64) -> Function {
     let mut f = Function::new("copy.disp", 0x1000, typed_regs());
     let b = f.add_block();
     let displaced = |f: &mut Function, base: u64| {
-        let x = iconst64(f, b, base);
-        let c = iconst64(f, b, disp as u64);
-        ins(f, b, Opcode::Iadd, Type::I64, &[x, c], Imm::None).unwrap()
+        let mut x = iconst64(f, b, base);
+        let part = 0x30u64;
+        for i in 0..steps {
+            let c = if i + 1 == steps {
+                (disp as u64).wrapping_sub(part * (steps - 1))
+            } else {
+                part
+            };
+            let c = iconst64(f, b, c);
+            x = ins(f, b, Opcode::Iadd, Type::I64, &[x, c], Imm::None).unwrap();
+        }
+        x
     };
     let a = displaced(&mut f, src);
     let v = ins(&mut f, b, Opcode::Load, Type::I64, &[a], Imm::None).unwrap();
@@ -152,12 +163,13 @@ fn displacements_apply_after_the_mask() {
     // Tagged bases with negative and positive displacements reach the
     // same guest bytes as the masked sums do.
     let mut jit = jit();
-    for (src, dst, disp) in [
+    let cases = [
         (0xff00_0000_0000_0048u64, 0x0100_0000_0000_0080u64, -0x40i64),
         (0x0000_0000_0000_0000, 0x5a00_0000_0000_0000, 0x40),
         (0x0000_0000_0000_0010, 0x0000_0000_0000_00a0, 0x10),
-    ] {
-        let f = displaced_copy_function(src, dst, disp);
+    ];
+    for ((src, dst, disp), steps) in cases.into_iter().flat_map(|c| [(c, 1), (c, 3)]) {
+        let f = displaced_copy_function(src, dst, disp, steps);
         let code = jit.compile(&f).unwrap();
         let mut m = Machine::with_mem(typed_regs(), MEM);
         let at = |base: u64| (base.wrapping_add(disp as u64) & 0xff) as usize;
@@ -167,7 +179,7 @@ fn displacements_apply_after_the_mask() {
         assert_eq!(
             m.mem[at(dst)..at(dst) + 8],
             value,
-            "{src:#x} {dst:#x} {disp}"
+            "{src:#x} {dst:#x} {disp} in {steps} additions"
         );
     }
 }

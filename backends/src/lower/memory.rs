@@ -20,6 +20,9 @@ use vmtrans_ir::{AtomicOp, GuestReg, Helper, Imm, Opcode, Type, Value};
 use super::{cl_type, Lower};
 use crate::BackendError;
 
+/// How many nested constant additions [`Lower::base_plus_disp`] folds.
+const DISP_CHAIN_DEPTH: u32 = 4;
+
 /// How many defining ops deep [`Lower::value_bits`] looks.
 const VALUE_BITS_DEPTH: u32 = 6;
 
@@ -125,10 +128,31 @@ impl Lower<'_> {
         bits.min(width)
     }
 
-    /// `(x, c)` when `addr` is `iadd x, (iconst c)` with `|c|` below
-    /// [`GUEST_DISP_LIMIT`].
+    /// `(x, c)` when `addr` is `x` plus constants, added by up to
+    /// [`DISP_CHAIN_DEPTH`] `iadd`s, that sum to `c` with every partial sum
+    /// below [`GUEST_DISP_LIMIT`] in magnitude. Chains are common: a loop
+    /// bumps a pointer and then stores off the bumped one (`addi a2, a2, 4;
+    /// sw a5, -4(a2)`), and the store should share the mask of the
+    /// pointer's other accesses.
     fn base_plus_disp(&self, addr: Value) -> Option<(Value, i32)> {
-        let d = self.def_of(addr)?;
+        let (mut x, mut total) = (addr, 0i64);
+        for _ in 0..DISP_CHAIN_DEPTH {
+            let Some((next, c)) = self.plus_constant(x) else {
+                break;
+            };
+            let sum = total + c;
+            if sum.unsigned_abs() >= GUEST_DISP_LIMIT as u64 {
+                break;
+            }
+            (x, total) = (next, sum);
+        }
+        (x != addr).then_some((x, total as i32))
+    }
+
+    /// `(x, c)` when `v` is `iadd x, (iconst c)` (64-bit) with `|c|` below
+    /// [`GUEST_DISP_LIMIT`].
+    fn plus_constant(&self, v: Value) -> Option<(Value, i64)> {
+        let d = self.def_of(v)?;
         if d.op != Opcode::Iadd || d.ty != Type::I64 {
             return None;
         }
@@ -138,7 +162,7 @@ impl Lower<'_> {
             (Some(c), None) => (d.args[1], c),
             (None, None) => return None,
         };
-        (c.unsigned_abs() < GUEST_DISP_LIMIT as u64).then_some((x, c as i32))
+        (c.unsigned_abs() < GUEST_DISP_LIMIT as u64).then_some((x, c))
     }
 
     pub(super) fn load(&mut self, ty: Type, addr: Value) -> cl::Value {
