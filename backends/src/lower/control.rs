@@ -11,7 +11,7 @@
 use cranelift_codegen::ir::{self as cl, condcodes::IntCC, types, BlockArg, InstBuilder};
 use cranelift_frontend::Switch;
 use vmtrans_abi::{exit, header, helpers};
-use vmtrans_ir::{BlockCall, Imm, Opcode, Terminator, TrapKind, Type, Value};
+use vmtrans_ir::{Block, BlockCall, Imm, Opcode, Terminator, TrapKind, Type, Value};
 
 use super::Lower;
 use crate::BackendError;
@@ -26,7 +26,21 @@ fn trap_reason(kind: TrapKind) -> u64 {
 }
 
 impl Lower<'_> {
-    pub(super) fn lower_terminator(&mut self, term: &Terminator) -> Result<(), BackendError> {
+    /// Lowers the terminator of `block`.
+    ///
+    /// Cranelift lays a conditional branch's *second* destination right
+    /// after the branch (its block order is a depth-first reverse
+    /// post-order that enters the first destination first). A branch whose
+    /// first destination stays in more of `block`'s loops than its second
+    /// (a loop's continue edge against its exit) is emitted with the
+    /// condition inverted and the destinations swapped, so the loop body
+    /// falls through into its latch and an iteration takes one jump back
+    /// instead of a jump out to the latch and one back.
+    pub(super) fn lower_terminator(
+        &mut self,
+        block: Block,
+        term: &Terminator,
+    ) -> Result<(), BackendError> {
         match term {
             Terminator::Jump(dest) => {
                 let (block, args) = self.dest(dest);
@@ -40,7 +54,12 @@ impl Lower<'_> {
                 let c = self.val(*cond);
                 let (tb, targs) = self.dest(then_dest);
                 let (eb, eargs) = self.dest(else_dest);
-                self.b.ins().brif(c, tb, &targs, eb, &eargs);
+                if self.stays_deeper(block, then_dest.block, else_dest.block) {
+                    let not_c = self.b.ins().icmp_imm_s(IntCC::Equal, c, 0);
+                    self.b.ins().brif(not_c, eb, &eargs, tb, &targs);
+                } else {
+                    self.b.ins().brif(c, tb, &targs, eb, &eargs);
+                }
             }
             Terminator::Switch {
                 index,
@@ -67,6 +86,14 @@ impl Lower<'_> {
             }
         }
         Ok(())
+    }
+
+    /// True when the edge from `from` to `a` stays inside more loops than
+    /// the edge to `b`.
+    fn stays_deeper(&self, from: Block, a: Block, b: Block) -> bool {
+        self.loops
+            .as_ref()
+            .is_some_and(|l| l.common_depth(from, a) > l.common_depth(from, b))
     }
 
     /// The Cranelift block and arguments of a branch destination.

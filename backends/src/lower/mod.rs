@@ -47,6 +47,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{FuncId, Linkage, Module};
+use vmtrans_ir::passes::loops::LoopForest;
 use vmtrans_ir::print::{inst_text, Numbering};
 use vmtrans_ir::{
     AtomicOp, Block, FloatCC, Function, GuestReg, Helper, Imm, Inst, InstData, IntCC, Opcode,
@@ -118,6 +119,7 @@ fn build_clif(
     b.switch_to_block(cl_entry);
     let params = b.block_params(cl_entry).to_vec();
     let mut lower = Lower::new(b, module, func, layout, callees, opts, blocks, params);
+    lower.loops = LoopForest::new(func, &order);
     for &block in &order {
         lower.lower_block(block)?;
     }
@@ -213,6 +215,9 @@ pub(crate) struct Lower<'a> {
     current: Option<Inst>,
     /// Guest loads Cranelift must not forward (see [`opaque`]).
     opaque_loads: std::collections::HashSet<Inst>,
+    /// The function's loops, to lay out conditional branches (see
+    /// [`Lower::lower_terminator`]).
+    loops: Option<LoopForest>,
 }
 
 /// One accessor per immediate kind: the immediate of that kind, or the
@@ -283,6 +288,7 @@ impl<'a> Lower<'a> {
             has_fma,
             current: None,
             opaque_loads: opaque::loads_feeding_dynamic_rounding(f),
+            loops: None,
         }
     }
 
@@ -306,7 +312,7 @@ impl<'a> Lower<'a> {
             .term
             .as_ref()
             .ok_or_else(|| self.unsupported(format!("block {block} has no terminator")))?;
-        self.lower_terminator(term)
+        self.lower_terminator(block, term)
     }
 
     /// The Cranelift source location of an instruction: its guest address

@@ -7,7 +7,7 @@ use crate::function::{Block, Function, ValueDef};
 use crate::Value;
 
 /// One natural loop: a header and every block of the cycles through it.
-pub(crate) struct Loop {
+pub struct Loop {
     /// Per block (by index): part of the loop.
     pub body: Vec<bool>,
     /// The header's predecessors outside the loop (where the loop is
@@ -23,7 +23,7 @@ impl Loop {
 }
 
 /// The dominator tree and the natural loops of a function.
-pub(crate) struct LoopForest {
+pub struct LoopForest {
     doms: Dominators<Block>,
     /// Per instruction (by index): the block holding it.
     inst_block: Vec<Option<Block>>,
@@ -60,6 +60,15 @@ impl LoopForest {
             }
         }
         Some(forest)
+    }
+
+    /// How many loops hold both `a` and `b`: the loop nesting an edge from
+    /// `a` to `b` stays inside (the edge leaves the others `a` is in).
+    pub fn common_depth(&self, a: Block, b: Block) -> usize {
+        self.loops
+            .iter()
+            .filter(|l| l.contains(a) && l.contains(b))
+            .count()
     }
 
     /// True when `a` dominates `b` (every block dominates itself;

@@ -23,7 +23,7 @@ mod block_params;
 mod const_fold;
 mod dce;
 mod float_bits;
-mod loops;
+pub mod loops;
 mod regs;
 mod util;
 
