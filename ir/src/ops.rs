@@ -16,13 +16,16 @@
 //! - `fcvt_to_sint`/`fcvt_to_uint` truncate toward zero, saturate, and give 0
 //!   for NaN.
 //! - `fmin`/`fmax` are IEEE 754-2019 minimum/maximum (NaN if either is NaN,
-//!   -0 < +0); `fminnum`/`fmaxnum` are minimumNumber/maximumNumber. NaN results
-//!   of arithmetic are the host's; lifters canonicalise where the guest does.
+//!   -0 < +0); `fminnum`/`fmaxnum` are minimumNumber/maximumNumber. Lifters
+//!   canonicalise NaN results where the guest does.
 //! - Float ops with a rounding mode take it as an immediate; `dyn` means the
 //!   guest's current dynamic mode (the runtime mirrors it in the host).
 //!   Vector float arithmetic always rounds in the dynamic mode.
-//! - A NaN result is the first NaN operand, quieted, or the canonical quiet
-//!   NaN when no operand is NaN. IEEE exception flags are not part of the IR
+//! - A NaN result is the first NaN operand, quieted, or the default NaN when
+//!   no operand is NaN: the negative quiet NaN with a zero payload
+//!   (`0xffc00000` / `0xfff8000000000000`), which is what the x86_64 host's
+//!   instructions return, so the backend adds nothing to arithmetic and an
+//!   x86 guest's scalar float ops need no fix-up. IEEE exception flags are not part of the IR
 //!   semantics; guests read them through the `fp_sync_flags` helper.
 //! - Widening and narrowing vector ops take the *source* lane type.
 //! - Loads stay even when their value is unused: guest code probes memory

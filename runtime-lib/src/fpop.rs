@@ -14,8 +14,9 @@
 //!   no host float arithmetic is used (so the host MXCSR mode is irrelevant
 //!   except for reading the dynamic mode).
 //! - NaN results: an op with a NaN operand returns the first NaN operand,
-//!   quieted; an invalid operation returns the canonical quiet NaN
-//!   (`0x7fc00000` / `0x7ff8000000000000`). `fconvert` of a NaN keeps its
+//!   quieted; an invalid operation returns the default NaN, negative and
+//!   quiet (`0xffc00000` / `0xfff8000000000000`), as the IR defines it.
+//!   `fconvert` of a NaN keeps its
 //!   sign and the top payload bits.
 //! - IEEE exception flags are accrued per thread while an op runs (invalid,
 //!   divide by zero, overflow, underflow, inexact, in the MXCSR bit
@@ -247,15 +248,17 @@ impl Fmt {
         1 << (self.man - 1)
     }
 
-    fn canonical_nan(self) -> u64 {
-        self.max_biased() << self.man | self.quiet_bit()
+    /// The default NaN: negative, quiet, zero payload (the IR's and the
+    /// x86_64 host's).
+    fn default_nan(self) -> u64 {
+        self.sign_bit() | self.max_biased() << self.man | self.quiet_bit()
     }
 
-    /// The result of an invalid operation: the canonical NaN, raising
+    /// The result of an invalid operation: the default NaN, raising
     /// invalid.
     fn invalid(self) -> u64 {
         raise(flag::INVALID);
-        self.canonical_nan()
+        self.default_nan()
     }
 
     /// True for a signalling NaN.
@@ -305,7 +308,7 @@ impl Fmt {
         }
     }
 
-    /// The first NaN among `inputs`, quieted; the canonical NaN if none is.
+    /// The first NaN among `inputs`, quieted; the default NaN if none is.
     /// A signalling NaN among them raises invalid.
     fn nan_of(self, inputs: &[u64]) -> u64 {
         if inputs.iter().any(|&b| self.is_snan(b)) {
@@ -314,7 +317,7 @@ impl Fmt {
         inputs
             .iter()
             .find(|&&b| self.is_nan(b))
-            .map_or(self.canonical_nan(), |&b| b | self.quiet_bit())
+            .map_or(self.default_nan(), |&b| b | self.quiet_bit())
     }
 }
 

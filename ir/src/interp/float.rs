@@ -12,8 +12,9 @@
 //!
 //! NaN results (the interpreter's choice; lifters canonicalise where the
 //! guest does): an op with a NaN input returns the first NaN input, quieted;
-//! an op that creates a NaN (invalid operation) returns the canonical quiet
-//! NaN (`0x7fc00000` / `0x7ff8000000000000`). Conversions between widths
+//! an op that creates a NaN (invalid operation) returns the default NaN,
+//! the negative quiet NaN (`0xffc00000` / `0xfff8000000000000`) the x86_64
+//! host's float instructions also return. Conversions between widths
 //! keep the sign and the top payload bits. IEEE exception flags are not
 //! modelled.
 
@@ -116,9 +117,11 @@ impl Fmt {
         1 << (self.man - 1)
     }
 
-    /// The canonical quiet NaN.
-    pub(crate) const fn canonical_nan(self) -> u64 {
-        (self.max_biased() << self.man) | self.quiet_bit()
+    /// The default NaN, the result of an invalid operation: the negative
+    /// quiet NaN with a zero payload (x86's "QNaN floating-point
+    /// indefinite", so the x86_64 host's instructions produce it too).
+    pub(crate) const fn default_nan(self) -> u64 {
+        self.sign_bit() | (self.max_biased() << self.man) | self.quiet_bit()
     }
 
     const fn inf(self, sign: bool) -> u64 {
@@ -296,12 +299,12 @@ fn overflow(fmt: Fmt, sign: bool, rm: Rm) -> u64 {
     }
 }
 
-/// The first NaN among `inputs`, quieted; the canonical NaN if none is.
+/// The first NaN among `inputs`, quieted; the default NaN if none is.
 fn propagate_nan(fmt: Fmt, inputs: &[u64]) -> u64 {
     inputs
         .iter()
         .find(|&&b| fmt.is_nan(b))
-        .map_or(fmt.canonical_nan(), |&b| b | fmt.quiet_bit())
+        .map_or(fmt.default_nan(), |&b| b | fmt.quiet_bit())
 }
 
 /// Binary float ops with a rounding mode.
@@ -338,7 +341,7 @@ pub(crate) fn arith(fmt: Fmt, op: FArith, x: u64, y: u64, rm: Rm) -> u64 {
 
 fn add(fmt: Fmt, x: u64, y: u64, rm: Rm) -> u64 {
     match (unpack(fmt, x), unpack(fmt, y)) {
-        (Kind::Inf(a), Kind::Inf(b)) if a != b => fmt.canonical_nan(),
+        (Kind::Inf(a), Kind::Inf(b)) if a != b => fmt.default_nan(),
         (Kind::Inf(_), _) => x,
         (_, Kind::Inf(_)) => y,
         (Kind::Finite(a), Kind::Finite(b)) => add_exact(fmt, a, b, rm),
@@ -399,7 +402,7 @@ fn mul(fmt: Fmt, x: u64, y: u64, rm: Rm) -> u64 {
     let sign = fmt.is_sign(x) != fmt.is_sign(y);
     match (unpack(fmt, x), unpack(fmt, y)) {
         (Kind::Inf(_), Kind::Finite(n)) | (Kind::Finite(n), Kind::Inf(_)) if n.m == 0 => {
-            fmt.canonical_nan()
+            fmt.default_nan()
         }
         (Kind::Inf(_), _) | (_, Kind::Inf(_)) => fmt.inf(sign),
         (Kind::Finite(a), Kind::Finite(b)) => {
@@ -412,11 +415,11 @@ fn mul(fmt: Fmt, x: u64, y: u64, rm: Rm) -> u64 {
 fn div(fmt: Fmt, x: u64, y: u64, rm: Rm) -> u64 {
     let sign = fmt.is_sign(x) != fmt.is_sign(y);
     match (unpack(fmt, x), unpack(fmt, y)) {
-        (Kind::Inf(_), Kind::Inf(_)) => fmt.canonical_nan(),
+        (Kind::Inf(_), Kind::Inf(_)) => fmt.default_nan(),
         (Kind::Inf(_), _) => fmt.inf(sign),
         (_, Kind::Inf(_)) => fmt.zero(sign),
         (Kind::Finite(a), Kind::Finite(b)) => match (a.m == 0, b.m == 0) {
-            (true, true) => fmt.canonical_nan(),
+            (true, true) => fmt.default_nan(),
             (false, true) => fmt.inf(sign),
             (true, false) => fmt.zero(sign),
             (false, false) => div_exact(fmt, sign, a, b, rm),
@@ -438,9 +441,9 @@ pub(crate) fn sqrt(fmt: Fmt, x: u64, rm: Rm) -> u64 {
     match unpack(fmt, x) {
         Kind::Nan => propagate_nan(fmt, &[x]),
         Kind::Inf(false) => x,
-        Kind::Inf(true) => fmt.canonical_nan(),
+        Kind::Inf(true) => fmt.default_nan(),
         Kind::Finite(n) if n.m == 0 => x,
-        Kind::Finite(n) if n.sign => fmt.canonical_nan(),
+        Kind::Finite(n) if n.sign => fmt.default_nan(),
         Kind::Finite(n) => {
             let s = 126 - msb(n.m);
             let (mut m, mut e) = (n.m << s, n.e - s);
@@ -482,7 +485,7 @@ pub(crate) fn fma(fmt: Fmt, x: u64, y: u64, z: u64, rm: Rm) -> u64 {
     let psign = fmt.is_sign(x) != fmt.is_sign(y);
     let product = match (unpack(fmt, x), unpack(fmt, y)) {
         (Kind::Inf(_), Kind::Finite(n)) | (Kind::Finite(n), Kind::Inf(_)) if n.m == 0 => {
-            return fmt.canonical_nan();
+            return fmt.default_nan();
         }
         (Kind::Finite(a), Kind::Finite(b)) => Some(Num {
             sign: psign,
@@ -492,7 +495,7 @@ pub(crate) fn fma(fmt: Fmt, x: u64, y: u64, z: u64, rm: Rm) -> u64 {
         _ => None,
     };
     match (product, unpack(fmt, z)) {
-        (None, Kind::Inf(zs)) if zs != psign => fmt.canonical_nan(),
+        (None, Kind::Inf(zs)) if zs != psign => fmt.default_nan(),
         (None, _) => fmt.inf(psign),
         (Some(_), Kind::Inf(_)) => z,
         (Some(p), Kind::Finite(c)) => add_exact(fmt, p, c, rm),

@@ -2,11 +2,9 @@
 //! compares, shuffles and unpacks, scalar and packed float arithmetic,
 //! conversions, comparisons into flags, and MXCSR.
 //!
-//! Scalar float results follow x86's NaN rules: an invalid operation on
-//! non-NaN inputs gives the default NaN (negative quiet NaN), a NaN input
-//! propagates (first operand first). Packed float ops keep the IR's NaN
-//! rule (first NaN operand, else the canonical NaN), which differs from
-//! x86 only for invalid operations on non-NaN lanes.
+//! Float results need no NaN fix-up: the IR's NaN rule (a NaN input
+//! propagates, first operand first; an invalid operation on non-NaN inputs
+//! gives the negative quiet default NaN) is x86's, scalar and packed.
 
 use iced_x86::{Instruction, Mnemonic, OpKind};
 use vmtrans_ir::{FloatCC, Helper, IntCC, RoundingMode, Type, Value};
@@ -522,24 +520,6 @@ fn compare_flags(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
     Ok(())
 }
 
-/// x86's default NaN (negative quiet NaN) of a float type.
-fn default_nan(cx: &mut LiftCx, ty: Type) -> Value {
-    match ty {
-        Type::F32 => cx.b.fconst(ty, 0xffc0_0000),
-        _ => cx.b.fconst(ty, 0xfff8_0000_0000_0000),
-    }
-}
-
-/// A NaN result from non-NaN inputs becomes x86's default NaN.
-fn x86_nan(cx: &mut LiftCx, r: Value, a: Value, b: Value) -> Value {
-    let ty = cx.b.func().value_type(r);
-    let r_nan = cx.b.fcmp(FloatCC::Uno, r, r);
-    let inputs_ok = cx.b.fcmp(FloatCC::Ord, a, b);
-    let fresh = cx.b.band(r_nan, inputs_ok);
-    let dn = default_nan(cx, ty);
-    cx.b.select(fresh, dn, r)
-}
-
 /// Scalar arithmetic on lane 0; the other lanes of the destination stay.
 fn scalar_arith(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
     use Mnemonic as M;
@@ -557,10 +537,7 @@ fn scalar_arith(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
         M::Subss | M::Subsd => cx.b.fsub(DYN, a, b),
         M::Mulss | M::Mulsd => cx.b.fmul(DYN, a, b),
         M::Divss | M::Divsd => cx.b.fdiv(DYN, a, b),
-        M::Sqrtss | M::Sqrtsd => {
-            let r = cx.b.fsqrt(DYN, b);
-            x86_nan(cx, r, b, b)
-        }
+        M::Sqrtss | M::Sqrtsd => cx.b.fsqrt(DYN, b),
         // min/max: the second operand unless the first is strictly
         // smaller/larger (so NaNs and equal zeros give the second).
         M::Minss | M::Minsd => {
@@ -571,14 +548,6 @@ fn scalar_arith(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
             let gt = cx.b.fcmp(FloatCC::Gt, a, b);
             cx.b.select(gt, a, b)
         }
-    };
-    let r = if matches!(
-        m,
-        M::Addss | M::Addsd | M::Subss | M::Subsd | M::Mulss | M::Mulsd | M::Divss | M::Divsd
-    ) {
-        x86_nan(cx, r, a, b)
-    } else {
-        r
     };
     let v = cx.b.vinsert(ty, 0, dv, r);
     cx.b.def_reg(d, v);
@@ -640,7 +609,6 @@ fn convert(insn: &Instruction, cx: &mut LiftCx) -> Result<(), Fail> {
             };
             let x = scalar_src(cx, insn, 1, from)?;
             let f = cx.b.fconvert(to, DYN, x);
-            let f = x86_nan(cx, f, x, x);
             insert_scalar(cx, insn, to, f)
         }
         _ => {
