@@ -186,9 +186,26 @@ impl Lower<'_> {
             }
         }
         .expect("translated functions return a PC");
-        let reason = self.load_exit_reason();
 
-        // A callee that jumped elsewhere in its frame is resumed once.
+        // Fast path: the callee returned to the expected address.
+        let (cb, cargs) = self.dest(cont);
+        let check_reason = self.b.create_block();
+        let slow = self.b.create_block();
+        let at_return = self.b.ins().icmp_imm_s(IntCC::Equal, pc, return_pc as i64);
+        self.b.ins().brif(at_return, check_reason, &[], slow, &[]);
+        self.b.switch_to_block(check_reason);
+        let reason = self.load_exit_reason();
+        let returned = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, reason, exit::RETURN as i64);
+        self.b.ins().brif(returned, cb, &cargs, slow, &[]);
+
+        // Otherwise a callee that jumped elsewhere in its frame is resumed
+        // once, and the result is checked again.
+        self.b.switch_to_block(slow);
+        self.b.set_cold_block(slow);
+        let reason = self.load_exit_reason();
         let resume = self.b.create_block();
         let check = self.b.create_block();
         let pc_p = self.b.append_block_param(check, i64t);
@@ -213,6 +230,7 @@ impl Lower<'_> {
 
         // Continue in line only on a return to the expected address.
         self.b.switch_to_block(check);
+        self.b.set_cold_block(check);
         let returned = self
             .b
             .ins()
@@ -223,10 +241,10 @@ impl Lower<'_> {
             .icmp_imm_s(IntCC::Equal, pc_p, return_pc as i64);
         let ok = self.b.ins().band(returned, expected);
         let leave = self.b.create_block();
-        let (cb, cargs) = self.dest(cont);
         self.b.ins().brif(ok, cb, &cargs, leave, &[]);
 
         self.b.switch_to_block(leave);
+        self.b.set_cold_block(leave);
         self.b.ins().return_(&[pc_p]);
         Ok(())
     }
