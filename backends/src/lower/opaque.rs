@@ -54,8 +54,9 @@ pub(super) fn loads_feeding_dynamic_rounding(f: &Function) -> HashSet<Inst> {
         .iter()
         .flat_map(|&b| f.block(b).insts.iter().copied())
         .filter(|&i| f.inst(i).op == Opcode::Store);
+    let mut memo = HashMap::new();
     let constant_stores: HashSet<(u32, i64)> = stores
-        .filter(|&i| constant_derived(f, f.inst(i).args[1], CONSTANT_DEPTH))
+        .filter(|&i| constant_derived(f, f.inst(i).args[1], CONSTANT_DEPTH, &mut memo))
         .map(|i| keys.address(f.inst(i).args[0]))
         .collect();
     if constant_stores.is_empty() {
@@ -74,29 +75,37 @@ const NUMBER_DEPTH: u32 = 64;
 
 /// True when `v` is computed from constants alone (through pure ops and
 /// block parameters whose every incoming value is), `depth` levels deep;
-/// deeper chains count as constant, to stay on the safe side.
-fn constant_derived(f: &Function, v: Value, depth: u32) -> bool {
+/// deeper chains count as constant, to stay on the safe side. Answers are
+/// memoized in `memo` (a function can have thousands of values and
+/// parameters with many predecessors).
+fn constant_derived(f: &Function, v: Value, depth: u32, memo: &mut HashMap<Value, bool>) -> bool {
     if depth == 0 {
         return true;
     }
-    match f.value(v).def {
+    if let Some(&known) = memo.get(&v) {
+        return known;
+    }
+    // Provisionally constant while the operands are examined, so a cycle
+    // through block parameters ends (on the safe side).
+    memo.insert(v, true);
+    let derived = match f.value(v).def {
         ValueDef::Result(inst) => {
             let d = f.inst(inst);
             match d.op {
                 Opcode::Iconst | Opcode::Fconst | Opcode::Vconst => true,
-                op if effect_of(op).is_none() => {
-                    d.args.iter().all(|&a| constant_derived(f, a, depth - 1))
-                }
+                op if effect_of(op).is_none() => d
+                    .args
+                    .iter()
+                    .all(|&a| constant_derived(f, a, depth - 1, memo)),
                 _ => false,
             }
         }
-        ValueDef::Param(block, index) => {
-            let incoming = incoming_args(f, block, index);
-            incoming
-                .iter()
-                .all(|&a| a == v || constant_derived(f, a, depth - 1))
-        }
-    }
+        ValueDef::Param(block, index) => incoming_args(f, block, index)
+            .into_iter()
+            .all(|a| constant_derived(f, a, depth - 1, memo)),
+    };
+    memo.insert(v, derived);
+    derived
 }
 
 /// The values predecessors pass to parameter `index` of `block`.
