@@ -15,7 +15,7 @@
 
 use cranelift_codegen::ir::{self as cl, types, AtomicRmwOp, InstBuilder};
 use vmtrans_abi::{helpers, GuestBase, GUEST_ADDR_BITS, GUEST_ADDR_MASK, GUEST_DISP_LIMIT};
-use vmtrans_ir::{AtomicOp, GuestReg, Helper, Imm, Opcode, Type, Value};
+use vmtrans_ir::{AtomicOp, Function, GuestReg, Helper, Imm, Opcode, Type, Value, ValueDef};
 
 use super::{cl_type, Lower};
 use crate::BackendError;
@@ -40,6 +40,31 @@ fn helper_symbol(h: Helper) -> &'static str {
         Helper::FpSetRounding => helpers::FP_SET_ROUNDING,
         Helper::FlushCode => helpers::FLUSH_CODE,
         Helper::X87 => helpers::X87,
+    }
+}
+
+/// `(x, c)` when `v` is the 64-bit `iadd x, (iconst c)` (either operand
+/// order).
+pub(super) fn plus_constant(f: &Function, v: Value) -> Option<(Value, i64)> {
+    let def = |v: Value| match f.value(v).def {
+        ValueDef::Result(inst) => Some(f.inst(inst)),
+        ValueDef::Param(..) => None,
+    };
+    let d = def(v)?;
+    if d.op != Opcode::Iadd || d.ty != Type::I64 {
+        return None;
+    }
+    let constant = |v: Value| match def(v)? {
+        c if c.op == Opcode::Iconst && c.ty == Type::I64 => match c.imm {
+            Imm::Int(bits) => Some(bits as u64 as i64),
+            _ => None,
+        },
+        _ => None,
+    };
+    match (constant(d.args[0]), constant(d.args[1])) {
+        (_, Some(c)) => Some((d.args[0], c)),
+        (Some(c), None) => Some((d.args[1], c)),
+        (None, None) => None,
     }
 }
 
@@ -152,17 +177,7 @@ impl Lower<'_> {
     /// `(x, c)` when `v` is `iadd x, (iconst c)` (64-bit) with `|c|` below
     /// [`GUEST_DISP_LIMIT`].
     fn plus_constant(&self, v: Value) -> Option<(Value, i64)> {
-        let d = self.def_of(v)?;
-        if d.op != Opcode::Iadd || d.ty != Type::I64 {
-            return None;
-        }
-        let constant = |v: Value| self.constant(v).map(|c| c as i64);
-        let (x, c) = match (constant(d.args[0]), constant(d.args[1])) {
-            (_, Some(c)) => (d.args[0], c),
-            (Some(c), None) => (d.args[1], c),
-            (None, None) => return None,
-        };
-        (c.unsigned_abs() < GUEST_DISP_LIMIT as u64).then_some((x, c))
+        plus_constant(self.f, v).filter(|&(_, c)| c.unsigned_abs() < GUEST_DISP_LIMIT as u64)
     }
 
     pub(super) fn load(&mut self, ty: Type, addr: Value) -> cl::Value {

@@ -149,33 +149,10 @@ impl<'a> AddressKeys<'a> {
     /// The base number and displacement of address `addr`.
     fn address(&mut self, addr: Value) -> (u32, i64) {
         let (mut base, mut disp) = (addr, 0i64);
-        while let Some((x, c)) = self.plus_constant(base) {
+        while let Some((x, c)) = super::memory::plus_constant(self.f, base) {
             (base, disp) = (x, disp.wrapping_add(c));
         }
         (self.number(base, NUMBER_DEPTH), disp)
-    }
-
-    /// `(x, c)` when `v` is `iadd x, (iconst c)`.
-    fn plus_constant(&self, v: Value) -> Option<(Value, i64)> {
-        let ValueDef::Result(inst) = self.f.value(v).def else {
-            return None;
-        };
-        let d = self.f.inst(inst);
-        if d.op != Opcode::Iadd {
-            return None;
-        }
-        let constant = |v: Value| match self.f.value(v).def {
-            ValueDef::Result(i) => match (self.f.inst(i).op, self.f.inst(i).imm) {
-                (Opcode::Iconst, Imm::Int(c)) => Some(c as i64),
-                _ => None,
-            },
-            ValueDef::Param(..) => None,
-        };
-        match (constant(d.args[0]), constant(d.args[1])) {
-            (_, Some(c)) => Some((d.args[0], c)),
-            (Some(c), None) => Some((d.args[1], c)),
-            (None, None) => None,
-        }
     }
 
     /// The value number of `v`; ops more than `depth` levels down are
