@@ -84,6 +84,11 @@ const RISCV64: &[Snippet] = &[
     Snippet { name: "ld", asm: "ld a0, 16(sp)", blocks: &[&[0x0101_3503]] },
     Snippet { name: "sd", asm: "sd a0, 16(sp)", blocks: &[&[0x00a1_3823]] },
     Snippet { name: "lbu", asm: "lbu a0, 0(a1)", blocks: &[&[0x0005_c503]] },
+    Snippet {
+        name: "table_lookup",
+        asm: "andi a1, a1, 255; slli a1, a1, 2; lui a0, 0x77; add a0, a0, a1; lw a0, 1024(a0)",
+        blocks: &[&[0x0ff5_f593, 0x0025_9593, 0x0007_7537, 0x00b5_0533, 0x4005_2503]],
+    },
     Snippet { name: "slli", asm: "slli a0, a1, 3", blocks: &[&[0x0035_9513]] },
     Snippet { name: "sh1add", asm: "sh1add a0, a1, a2", blocks: &[&[0x20c5_a533]] },
     Snippet { name: "mul", asm: "mul a0, a1, a2", blocks: &[&[0x02c5_8533]] },

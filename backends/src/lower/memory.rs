@@ -100,7 +100,9 @@ impl Lower<'_> {
 
     /// The `mem` argument for calls to other translated functions and the
     /// runtime: a constant 0 (rematerialized where used, so no register
-    /// holds it across the function) when guest memory is at host address 0.
+    /// holds it across the function) when guest memory is at host address 0
+    /// (the callee may use its `mem`, 0 then, as a zero base register; see
+    /// [`Lower::host_addr_disp`]).
     pub(super) fn mem_arg(&mut self) -> cl::Value {
         match self.opts.guest_base {
             GuestBase::Zero => self.b.ins().iconst(types::I64, 0),
@@ -115,12 +117,30 @@ impl Lower<'_> {
     fn host_addr_disp(&mut self, addr: Value) -> (cl::Value, i32) {
         let (x, disp) = self.base_plus_disp(addr).unwrap_or((addr, 0));
         let xv = self.val(x);
-        let offset = if self.value_bits(x, VALUE_BITS_DEPTH) <= GUEST_ADDR_BITS {
-            xv
-        } else {
-            self.b.ins().band_imm_s(xv, GUEST_ADDR_MASK as i64)
-        };
-        (self.plus_mem_base(offset), disp)
+        if self.value_bits(x, VALUE_BITS_DEPTH) > GUEST_ADDR_BITS {
+            let masked = self.b.ins().band_imm_s(xv, GUEST_ADDR_MASK as i64);
+            return (self.plus_mem_base(masked), disp);
+        }
+        if self.opts.guest_base == GuestBase::Zero && self.is_scaled_index(x) {
+            // x86 addressing has no index-without-base form that Cranelift
+            // emits: `table + (i << 2)` alone would cost a separate shift.
+            // The `mem` argument, 0 here, is the base register that lets
+            // the shift fold into the access (`disp(mem, i, 4)`).
+            return (self.b.ins().iadd(self.mem, xv), disp);
+        }
+        (self.plus_mem_base(xv), disp)
+    }
+
+    /// True when `v` is `ishl y, k` with `k` of 1 to 3 (an index scaled by
+    /// 2, 4 or 8, which an x86 address can do for free).
+    fn is_scaled_index(&self, v: Value) -> bool {
+        self.def_of(v).is_some_and(|d| {
+            d.op == Opcode::Ishl
+                && matches!(
+                    self.def_of(d.args[1]).map(|k| (k.op, k.imm)),
+                    Some((Opcode::Iconst, Imm::Int(1..=3)))
+                )
+        })
     }
 
     /// An upper bound on the significant bits of integer `v` (it is below

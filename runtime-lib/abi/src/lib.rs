@@ -186,8 +186,9 @@ pub mod exit {
 pub enum GuestBase {
     /// At host address 0: guest address `a` is host address `a`. The
     /// runtime reserves the guest space there, so generated code needs no
-    /// base register (it ignores its `mem` argument) and a guest address
-    /// is its own host address once masked.
+    /// base register and a guest address is its own host address once
+    /// masked. The `mem` argument must be 0 (generated code uses it as a
+    /// zero base register where x86 addressing needs one).
     #[default]
     Zero,
     /// At the host address generated code gets as its `mem` argument (any
