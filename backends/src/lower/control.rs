@@ -11,7 +11,7 @@
 use cranelift_codegen::ir::{self as cl, condcodes::IntCC, types, BlockArg, InstBuilder};
 use cranelift_frontend::Switch;
 use vmtrans_abi::{exit, header, helpers};
-use vmtrans_ir::{Block, BlockCall, Imm, Opcode, Terminator, TrapKind, Type, Value};
+use vmtrans_ir::{Block, BlockCall, Terminator, TrapKind, Value};
 
 use super::Lower;
 use crate::BackendError;
@@ -157,11 +157,7 @@ impl Lower<'_> {
 
     /// The constant a value is defined as, if it is an i64 `iconst`.
     pub(super) fn constant(&self, v: Value) -> Option<u64> {
-        let d = self.def_of(v)?;
-        match (d.op, d.imm) {
-            (Opcode::Iconst, Imm::Int(bits)) if d.ty == Type::I64 => Some(bits as u64),
-            _ => None,
-        }
+        super::i64_constant(self.f, v)
     }
 
     fn guest_call(

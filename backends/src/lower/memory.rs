@@ -15,7 +15,7 @@
 
 use cranelift_codegen::ir::{self as cl, types, AtomicRmwOp, InstBuilder};
 use vmtrans_abi::{helpers, GuestBase, GUEST_ADDR_BITS, GUEST_ADDR_MASK, GUEST_DISP_LIMIT};
-use vmtrans_ir::{AtomicOp, Function, GuestReg, Helper, Imm, Opcode, Type, Value, ValueDef};
+use vmtrans_ir::{AtomicOp, Function, GuestReg, Helper, Imm, Opcode, Type, Value};
 
 use super::{cl_type, Lower};
 use crate::BackendError;
@@ -46,21 +46,11 @@ fn helper_symbol(h: Helper) -> &'static str {
 /// `(x, c)` when `v` is the 64-bit `iadd x, (iconst c)` (either operand
 /// order).
 pub(super) fn plus_constant(f: &Function, v: Value) -> Option<(Value, i64)> {
-    let def = |v: Value| match f.value(v).def {
-        ValueDef::Result(inst) => Some(f.inst(inst)),
-        ValueDef::Param(..) => None,
-    };
-    let d = def(v)?;
+    let d = super::def_of(f, v)?;
     if d.op != Opcode::Iadd || d.ty != Type::I64 {
         return None;
     }
-    let constant = |v: Value| match def(v)? {
-        c if c.op == Opcode::Iconst && c.ty == Type::I64 => match c.imm {
-            Imm::Int(bits) => Some(bits as u64 as i64),
-            _ => None,
-        },
-        _ => None,
-    };
+    let constant = |v: Value| super::i64_constant(f, v).map(|c| c as i64);
     match (constant(d.args[0]), constant(d.args[1])) {
         (_, Some(c)) => Some((d.args[0], c)),
         (Some(c), None) => Some((d.args[1], c)),

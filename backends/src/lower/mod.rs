@@ -128,6 +128,23 @@ fn build_clif(
     Ok(())
 }
 
+/// The instruction defining `v` in `f` (`None` for a block parameter).
+fn def_of(f: &Function, v: Value) -> Option<&InstData> {
+    match f.value(v).def {
+        ValueDef::Result(inst) => Some(f.inst(inst)),
+        ValueDef::Param(..) => None,
+    }
+}
+
+/// The constant `v` is defined as, if it is an i64 `iconst`.
+fn i64_constant(f: &Function, v: Value) -> Option<u64> {
+    let d = def_of(f, v)?;
+    match (d.op, d.imm) {
+        (Opcode::Iconst, Imm::Int(bits)) if d.ty == Type::I64 => Some(bits as u64),
+        _ => None,
+    }
+}
+
 /// Blocks reachable from `entry`, in reverse postorder.
 fn reverse_postorder(func: &Function, entry: Block) -> Vec<Block> {
     let mut seen = vec![false; func.num_blocks()];
@@ -339,11 +356,7 @@ impl<'a> Lower<'a> {
 
     /// The instruction defining `v`, when it is an instruction's result.
     fn def_of(&self, v: Value) -> Option<&'a InstData> {
-        let f = self.f;
-        match f.value(v).def {
-            ValueDef::Result(inst) => Some(f.inst(inst)),
-            ValueDef::Param(..) => None,
-        }
+        def_of(self.f, v)
     }
 
     fn ty(&self, v: Value) -> Type {

@@ -204,20 +204,7 @@ fn feeding_loads(f: &Function) -> HashSet<Inst> {
                     work.extend(d.args.iter().copied());
                 }
             }
-            ValueDef::Param(block, index) => {
-                for pred in f.preds(block) {
-                    let Some(term) = &f.block(pred).term else {
-                        continue;
-                    };
-                    for call in term.dests() {
-                        if call.block == block {
-                            if let Some(&arg) = call.args.get(index as usize) {
-                                work.push(arg);
-                            }
-                        }
-                    }
-                }
-            }
+            ValueDef::Param(block, index) => work.extend(incoming_args(f, block, index)),
         }
     }
     loads
