@@ -83,6 +83,44 @@ fn loads_and_stores_of_every_type_at_any_alignment() {
     }
 }
 
+/// Loads a `from` at `src`, extends it (`op`: `uext` or `sext`) to `to`
+/// and stores the result at 200: the load is emitted as one extending
+/// access.
+fn extending_load_function(op: Opcode, from: Type, to: Type, src: u64) -> Function {
+    let mut f = Function::new(format!("{op}.{from}.{to}"), 0x1000, typed_regs());
+    let b = f.add_block();
+    let a = iconst64(&mut f, b, src);
+    let v = ins(&mut f, b, Opcode::Load, from, &[a], Imm::None).unwrap();
+    let x = ins(&mut f, b, op, to, &[v], Imm::None).unwrap();
+    let d = iconst64(&mut f, b, 200);
+    ins(&mut f, b, Opcode::Store, to, &[d, x], Imm::None);
+    finish(&mut f, b);
+    f
+}
+
+#[test]
+fn extending_loads_match_a_load_then_an_extension() {
+    let mut jit = jit();
+    let forms = [
+        (Type::I8, Type::I32),
+        (Type::I8, Type::I64),
+        (Type::I16, Type::I32),
+        (Type::I16, Type::I64),
+        (Type::I32, Type::I64),
+    ];
+    for op in [Opcode::Uext, Opcode::Sext] {
+        for (from, to) in forms {
+            for src in [0, 3, 17, 101] {
+                let f = extending_load_function(op, from, to, src);
+                // Seeds give bytes with the top bit both set and clear.
+                for seed in 1..5 {
+                    differential(&mut jit, &f, &[], &random_mem(seed * 131 + src));
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn every_atomic_op_at_every_width() {
     let mut jit = jit();
@@ -221,6 +259,47 @@ fn bounded_table_indices_reach_the_same_entries() {
     let f = table_lookup_function();
     for seed in 1..16 {
         differential(&mut jit, &f, &[], &random_mem(seed * 7919));
+    }
+}
+
+/// Like [`table_lookup_function`], with the index as a guest's 32-bit
+/// shift computes it: `sext.i64(ushr.i32(ireduce.i32([8]), 27))`, whose
+/// top bit is clear, so the address is again known to be in the guest
+/// space.
+fn shifted_table_lookup_function() -> Function {
+    let mut f = Function::new("table_shifted", 0x1000, typed_regs());
+    let b = f.add_block();
+    let at = iconst64(&mut f, b, 8);
+    let word = ins(&mut f, b, Opcode::Load, Type::I64, &[at], Imm::None).unwrap();
+    let low = ins(&mut f, b, Opcode::Ireduce, Type::I32, &[word], Imm::None).unwrap();
+    let k = ins(&mut f, b, Opcode::Iconst, Type::I32, &[], Imm::Int(27)).unwrap();
+    let top = ins(&mut f, b, Opcode::Ushr, Type::I32, &[low, k], Imm::None).unwrap();
+    let idx = ins(&mut f, b, Opcode::Sext, Type::I64, &[top], Imm::None).unwrap();
+    let two = iconst64(&mut f, b, 2);
+    let scaled = ins(&mut f, b, Opcode::Ishl, Type::I64, &[idx, two], Imm::None).unwrap();
+    let table = iconst64(&mut f, b, 0x40);
+    let addr = ins(
+        &mut f,
+        b,
+        Opcode::Iadd,
+        Type::I64,
+        &[scaled, table],
+        Imm::None,
+    )
+    .unwrap();
+    let v = ins(&mut f, b, Opcode::Load, Type::I32, &[addr], Imm::None).unwrap();
+    let out = iconst64(&mut f, b, 200);
+    ins(&mut f, b, Opcode::Store, Type::I32, &[out, v], Imm::None);
+    finish(&mut f, b);
+    f
+}
+
+#[test]
+fn shifted_and_sign_extended_table_indices_reach_the_same_entries() {
+    let mut jit = jit();
+    let f = shifted_table_lookup_function();
+    for seed in 1..16 {
+        differential(&mut jit, &f, &[], &random_mem(seed * 6151));
     }
 }
 

@@ -152,7 +152,12 @@ impl Lower<'_> {
                 Imm::Int(k) => 128 - k.leading_zeros(),
                 _ => width,
             },
-            Opcode::Uext => self.ty(d.args[0]).bits().min(arg(0)),
+            Opcode::Uext | Opcode::Ireduce => arg(0),
+            // A sign extension of a value whose top bit is clear adds none.
+            Opcode::Sext => match arg(0) {
+                b if b < self.ty(d.args[0]).bits() => b,
+                _ => width,
+            },
             Opcode::Band => arg(0).min(arg(1)),
             Opcode::Bor | Opcode::Bxor => arg(0).max(arg(1)),
             Opcode::Iadd => arg(0).max(arg(1)) + 1,
@@ -197,6 +202,27 @@ impl Lower<'_> {
             self.b.ins().band_imm_s(v, 1)
         } else {
             v
+        }
+    }
+
+    /// A guest load of `ty` (8, 16 or 32 bits) extended to `to` in the
+    /// access itself (see [`super::extload`]).
+    pub(super) fn extending_load(
+        &mut self,
+        signed: bool,
+        ty: Type,
+        to: Type,
+        addr: Value,
+    ) -> cl::Value {
+        let (p, disp) = self.host_addr_disp(addr);
+        let (t, flags, ins) = (cl_type(to), self.guest_flags, self.b.ins());
+        match (ty, signed) {
+            (Type::I8, false) => ins.uload8(t, flags, p, disp),
+            (Type::I8, true) => ins.sload8(t, flags, p, disp),
+            (Type::I16, false) => ins.uload16(t, flags, p, disp),
+            (Type::I16, true) => ins.sload16(t, flags, p, disp),
+            (_, false) => ins.uload32(flags, p, disp),
+            (_, true) => ins.sload32(flags, p, disp),
         }
     }
 

@@ -33,6 +33,7 @@
 //! `control` (terminators).
 
 mod control;
+mod extload;
 mod float;
 mod int;
 mod memory;
@@ -232,6 +233,8 @@ pub(crate) struct Lower<'a> {
     current: Option<Inst>,
     /// Guest loads Cranelift must not forward (see [`opaque`]).
     opaque_loads: std::collections::HashSet<Inst>,
+    /// Narrow guest loads emitted extended (see [`extload`]).
+    extending_loads: extload::ExtendingLoads,
     /// The function's loops, to lay out conditional branches (see
     /// [`Lower::lower_terminator`]).
     loops: Option<LoopForest>,
@@ -288,6 +291,7 @@ impl<'a> Lower<'a> {
         let guest_flags = MemFlagsData::new()
             .with_endianness(little)
             .with_alias_region(Some(guest_region));
+        let opaque_loads = opaque::loads_feeding_dynamic_rounding(f);
         Lower {
             b,
             module,
@@ -304,7 +308,8 @@ impl<'a> Lower<'a> {
             imports: HashMap::new(),
             has_fma,
             current: None,
-            opaque_loads: opaque::loads_feeding_dynamic_rounding(f),
+            opaque_loads: opaque_loads.clone(),
+            extending_loads: extload::ExtendingLoads::find(f, &opaque_loads),
             loops: None,
         }
     }
@@ -441,6 +446,13 @@ impl<'a> Lower<'a> {
             O::Parity => self.parity(ty, a[0]),
             O::Icmp => self.icmp(self.imm_cc(d)?, ty, a[0], a[1]),
             O::Select => self.b.ins().select(a[0], a[1], a[2]),
+            O::Uext | O::Sext
+                if self
+                    .current
+                    .is_some_and(|i| self.extending_loads.absorbs(i)) =>
+            {
+                a[0]
+            }
             O::Uext => self.extend(false, at(0), ty, a[0]),
             O::Sext => self.extend(true, at(0), ty, a[0]),
             O::Ireduce => self.reduce(at(0), ty, a[0]),
@@ -472,7 +484,10 @@ impl<'a> Lower<'a> {
             O::Load if self.current.is_some_and(|i| self.opaque_loads.contains(&i)) => {
                 self.opaque_load(ty, d.args[0])
             }
-            O::Load => self.load(ty, d.args[0]),
+            O::Load => match self.current.and_then(|i| self.extending_loads.extension(i)) {
+                Some((signed, to)) => self.extending_load(signed, ty, to, d.args[0]),
+                None => self.load(ty, d.args[0]),
+            },
             O::Store => {
                 self.store(d.args[0], a[1]);
                 return Ok(None);
