@@ -219,6 +219,9 @@ pub struct ThreadContext {
     pub(crate) altstack: Cell<(u64, i32, u64)>,
     pub(crate) stop: Cell<Option<Stop>>,
     pub(crate) cache: RefCell<CodeCache>,
+    /// Byte offset of the 64-bit PC register in the state (the dispatcher
+    /// sets it on every entry into translated code).
+    pc_offset: usize,
 }
 
 impl ThreadContext {
@@ -232,6 +235,13 @@ impl ThreadContext {
             pending: PendingSet::new(),
             pthread: AtomicU64::new(0),
         });
+        let pc_index = process.ops.regs().pc;
+        assert_eq!(
+            process.arch.registers()[pc_index].kind,
+            vmtrans_abi::RegKind::I64,
+            "the PC is a 64-bit register"
+        );
+        let pc_offset = vmtrans_abi::reg_offset(process.arch, pc_index);
         let ctx = Box::new(ThreadContext {
             process,
             state,
@@ -242,6 +252,7 @@ impl ThreadContext {
             altstack: Cell::new((0, libc::SS_DISABLE, 0)),
             stop: Cell::new(None),
             cache: RefCell::new(CodeCache::new()),
+            pc_offset,
         });
         ctx.state
             .set_header(header::RUNTIME, &*ctx as *const ThreadContext as u64);
@@ -281,9 +292,16 @@ impl ThreadContext {
     }
 
     /// Sets the blocked-signal mask (SIGKILL and SIGSTOP cannot be blocked).
+    /// A pending signal the new mask unblocks is delivered at the next
+    /// safe point: the change requests an interrupt (the dispatcher only
+    /// looks for signals when one is requested).
     pub fn set_sigmask(&self, mask: u64) {
         let unblockable = (1 << (libc::SIGKILL - 1)) | (1 << (libc::SIGSTOP - 1));
-        self.sigmask.set(mask & !unblockable);
+        let mask = mask & !unblockable;
+        self.sigmask.set(mask);
+        if crate::signals::pending_mask(self) & !mask != 0 {
+            self.state.request_interrupt();
+        }
     }
 
     /// Why the thread is stopping, if it is.
@@ -301,11 +319,11 @@ impl ThreadContext {
 
     /// Guest program counter register.
     pub fn pc(&self) -> u64 {
-        self.state.reg(self.process.ops.regs().pc)
+        self.state.u64_at(self.pc_offset)
     }
 
     /// Sets the guest program counter register.
     pub fn set_pc(&self, pc: u64) {
-        self.state.set_reg(self.process.ops.regs().pc, pc)
+        self.state.set_u64_at(self.pc_offset, pc)
     }
 }

@@ -158,6 +158,21 @@ impl CpuState {
         unsafe { AtomicU64::from_ptr(self.as_ptr().add(header::INTERRUPT).cast()) }
     }
 
+    /// True while an interrupt is requested (a signal may be waiting).
+    pub fn interrupt_requested(&self) -> bool {
+        self.interrupt_word().load(Ordering::Acquire) != 0
+    }
+
+    /// The 64-bit register at byte `offset` (a `reg_offset` of one).
+    pub(crate) fn u64_at(&self, offset: usize) -> u64 {
+        self.load(offset)
+    }
+
+    /// Sets the 64-bit register at byte `offset`.
+    pub(crate) fn set_u64_at(&self, offset: usize, value: u64) {
+        self.store(offset, value)
+    }
+
     /// Asks translated code running on this state to leave at its next
     /// loop back edge (a signal may be waiting).
     pub fn request_interrupt(&self) {
@@ -168,6 +183,18 @@ impl CpuState {
     /// it looks for pending signals, so a signal posted later sets it again.
     pub fn clear_interrupt(&self) {
         self.interrupt_word().store(0, Ordering::Release);
+    }
+
+    /// Switches translated code on this state to parallel mode for good:
+    /// guest atomics and fences become host atomics and barriers (see
+    /// `abi::header::PARALLEL`).
+    pub fn set_parallel(&self) {
+        self.set_header(header::PARALLEL, 1);
+    }
+
+    /// True once [`CpuState::set_parallel`] was called.
+    pub fn is_parallel(&self) -> bool {
+        self.header(header::PARALLEL) != 0
     }
 
     /// Why translated code last returned (`abi::exit`).

@@ -393,6 +393,12 @@ pub fn run_until_return(ctx: &ThreadContext, pc: u64) -> u64 {
 fn run_loop(ctx: &ThreadContext, mut pc: u64, mode: Mode) -> u64 {
     let state = ctx.state.as_ptr();
     let mem = ctx.process.mem.base();
+    // A signal becomes deliverable with an interrupt request (posting one,
+    // a host signal), at a system call's end (which delivers it itself), or
+    // by a change of mask here (sigreturn, a delivery): only then, and when
+    // a thread starts, does the loop look. A nested loop (an indirect call)
+    // without a request goes straight to the code.
+    let mut check_signals = mode == Mode::Thread;
     loop {
         if ctx.stop.get().is_some() {
             ctx.state.set_header(header::EXIT_REASON, UNWIND_REASON);
@@ -402,18 +408,23 @@ fn run_loop(ctx: &ThreadContext, mut pc: u64, mode: Mode) -> u64 {
         if pc == ctx.process.sigtramp.load(Ordering::Relaxed) && pc != 0 {
             signals::sigreturn(ctx);
             pc = ctx.pc();
+            check_signals = true;
             continue;
         }
-        ctx.state.clear_interrupt();
-        if signals::deliver_pending(ctx) {
-            pc = ctx.pc();
-            continue;
+        if std::mem::take(&mut check_signals) || ctx.state.interrupt_requested() {
+            ctx.state.clear_interrupt();
+            if signals::deliver_pending(ctx) {
+                pc = ctx.pc();
+                check_signals = true;
+                continue;
+            }
         }
         let f = match resolve(ctx, pc) {
             Ok(f) => f,
             Err(why) => {
                 signals::no_code(ctx, pc, &why);
                 pc = ctx.pc();
+                check_signals = true;
                 continue;
             }
         };
@@ -428,6 +439,7 @@ fn run_loop(ctx: &ThreadContext, mut pc: u64, mode: Mode) -> u64 {
             reason => {
                 signals::trap(ctx, reason, next);
                 pc = ctx.pc();
+                check_signals = true;
             }
         }
     }

@@ -343,7 +343,13 @@ fn file_mappings_are_coherent_with_the_file_like_linux() {
     put_str(&ctx, SCRATCH, file.to_str().unwrap());
     let fd = syscall(&ctx, nr::OPENAT, &[AT_FDCWD, SCRATCH, 2, 0]) as u64;
     let map = |kind| syscall(&ctx, nr::MMAP, &[0, 2 * PAGE_SIZE, RW, kind, fd, 0]) as u64;
-    let (sh, pv) = (map(SHARED), map(PRIVATE));
+    let pv = map(PRIVATE);
+    assert!(!ctx.state.is_parallel(), "a private mapping shares nothing");
+    let sh = map(SHARED);
+    assert!(
+        ctx.state.is_parallel(),
+        "another process may run atomics on a shared mapping: so must the guest"
+    );
     let mem = &ctx.process.mem;
     mem.write(sh + 10, b"shared").unwrap();
     assert_eq!(

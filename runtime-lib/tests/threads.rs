@@ -57,7 +57,7 @@ unsafe extern "C" fn f_8000(s: *mut u8, _m: *mut u8) -> u64 {
 }
 
 // 0x8004: both threads continue here; the child (a0 == 0) records its
-// tp and sp and exits; the parent waits on the child tid word, then exits
+// tp, sp and parallel mode and exits; the parent waits on the child tid word, then exits
 // with what the child recorded.
 unsafe extern "C" fn f_8004(s: *mut u8, _m: *mut u8) -> u64 {
     // SAFETY: a riscv64 state of a live context.
@@ -66,7 +66,7 @@ unsafe extern "C" fn f_8004(s: *mut u8, _m: *mut u8) -> u64 {
         let mem = &ctx.process.mem;
         if rd(s, "a0") == 0 {
             mem.write_u64(CHILD_TP, rd(s, "tp")).unwrap();
-            let ok = rd(s, "sp") == SCRATCH + SCRATCH_LEN - 0x1000;
+            let ok = rd(s, "sp") == SCRATCH + SCRATCH_LEN - 0x1000 && ctx.state.is_parallel();
             mem.write_u64(RESULT, if ok { 21 } else { 1 }).unwrap();
             let pc = ecall(s, 93, &[0], 0x8008);
             return jump(s, pc);
@@ -102,7 +102,12 @@ fn clone_runs_a_guest_thread_and_join_wakes_on_clear_child_tid() {
     let ctx = process_with(Arc::new(AotTable::new(entries)), options);
     ctx.process.mem.write_u32(CTID, 1).unwrap();
     ctx.attach();
+    assert!(!ctx.state.is_parallel(), "one thread: plain atomics");
     assert_eq!(run_thread(&ctx, 0x8000), Stop::ExitProcess(42));
+    assert!(
+        ctx.state.is_parallel(),
+        "after clone both threads use host atomics (the child checked its own)"
+    );
     assert_eq!(
         ctx.process.mem.read_u64(CHILD_TP).unwrap(),
         0x7777,

@@ -13,10 +13,11 @@
 //! one). Registers are loads and stores at their CPU-state offsets, `i1`
 //! registers one byte each.
 
-use cranelift_codegen::ir::{self as cl, types, AtomicRmwOp, InstBuilder};
+use cranelift_codegen::ir::{self as cl, types, AtomicRmwOp, BlockArg, InstBuilder};
 use vmtrans_abi::{helpers, GuestBase, GUEST_ADDR_BITS, GUEST_ADDR_MASK, GUEST_DISP_LIMIT};
 use vmtrans_ir::{AtomicOp, Function, GuestReg, Helper, Imm, Opcode, Type, Value};
 
+use super::int::IntBin;
 use super::{cl_type, Lower};
 use crate::BackendError;
 
@@ -70,6 +71,21 @@ fn atomic_op(op: AtomicOp) -> AtomicRmwOp {
         AtomicOp::Umin => AtomicRmwOp::Umin,
         AtomicOp::Umax => AtomicRmwOp::Umax,
     }
+}
+
+/// The plain integer op of an atomic one (`None` for an exchange).
+fn plain_op(op: AtomicOp) -> Option<IntBin> {
+    Some(match op {
+        AtomicOp::Xchg => return None,
+        AtomicOp::Add => IntBin::Add,
+        AtomicOp::And => IntBin::And,
+        AtomicOp::Or => IntBin::Or,
+        AtomicOp::Xor => IntBin::Xor,
+        AtomicOp::Smin => IntBin::Smin,
+        AtomicOp::Smax => IntBin::Smax,
+        AtomicOp::Umin => IntBin::Umin,
+        AtomicOp::Umax => IntBin::Umax,
+    })
 }
 
 impl Lower<'_> {
@@ -286,6 +302,52 @@ impl Lower<'_> {
         self.b.ins().store(self.state_flags, x, self.state, off);
     }
 
+    /// The header's `PARALLEL` flag: true once other
+    /// code may access guest memory concurrently (see
+    /// [`vmtrans_abi::header::PARALLEL`]). A plain load: the flag only
+    /// changes in a system call of this thread or before the thread starts.
+    fn parallel(&mut self) -> cl::Value {
+        let flag = self.b.ins().load(
+            types::I8,
+            self.state_flags,
+            self.state,
+            vmtrans_abi::header::PARALLEL as i32,
+        );
+        self.b
+            .ins()
+            .icmp_imm_s(cl::condcodes::IntCC::NotEqual, flag, 0)
+    }
+
+    /// Runs `atomic` when the guest is parallel and `plain` otherwise, in
+    /// blocks of their own; both return a value of `ty`, the result.
+    fn parallel_or_plain(
+        &mut self,
+        ty: Type,
+        atomic: impl FnOnce(&mut Self) -> cl::Value,
+        plain: impl FnOnce(&mut Self) -> cl::Value,
+    ) -> cl::Value {
+        let parallel = self.parallel();
+        let (atomic_block, plain_block) = (self.b.create_block(), self.b.create_block());
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, cl_type(ty));
+        self.b
+            .ins()
+            .brif(parallel, atomic_block, &[], plain_block, &[]);
+        self.b.switch_to_block(atomic_block);
+        let v = atomic(self);
+        self.b.ins().jump(join, &[BlockArg::Value(v)]);
+        self.b.switch_to_block(plain_block);
+        let v = plain(self);
+        self.b.ins().jump(join, &[BlockArg::Value(v)]);
+        self.b.switch_to_block(join);
+        result
+    }
+
+    /// A guest atomic read-modify-write: the host's atomic instruction when
+    /// the guest is parallel, else a plain load, op and store (atomic for
+    /// the only thread, which takes signals only at poll points). This is
+    /// QEMU's non-parallel mode; a locked x86 instruction costs some 20
+    /// cycles, and glibc takes a lock in every `malloc` and `free`.
     pub(super) fn atomic_rmw(
         &mut self,
         op: AtomicOp,
@@ -294,19 +356,60 @@ impl Lower<'_> {
         x: cl::Value,
     ) -> cl::Value {
         let p = self.host_addr(addr);
-        self.b
-            .ins()
-            .atomic_rmw(cl_type(ty), self.guest_flags, atomic_op(op), p, x)
+        let flags = self.guest_flags;
+        self.parallel_or_plain(
+            ty,
+            |me| {
+                me.b.ins()
+                    .atomic_rmw(cl_type(ty), flags, atomic_op(op), p, x)
+            },
+            |me| {
+                let old = me.b.ins().load(cl_type(ty), flags, p, 0);
+                let new = match plain_op(op) {
+                    Some(bin) => me.int_binary(bin, ty, old, x),
+                    None => x,
+                };
+                me.b.ins().store(flags, new, p, 0);
+                old
+            },
+        )
     }
 
+    /// A guest compare-and-swap, atomic only when the guest is parallel
+    /// (see [`Lower::atomic_rmw`]). The plain form always stores (the old
+    /// value back on a miss), as a locked `cmpxchg` always writes.
     pub(super) fn atomic_cas(
         &mut self,
+        ty: Type,
         addr: cl::Value,
         expected: cl::Value,
         new: cl::Value,
     ) -> cl::Value {
         let p = self.host_addr(addr);
-        self.b.ins().atomic_cas(self.guest_flags, p, expected, new)
+        let flags = self.guest_flags;
+        self.parallel_or_plain(
+            ty,
+            |me| me.b.ins().atomic_cas(flags, p, expected, new),
+            |me| {
+                let old = me.b.ins().load(cl_type(ty), flags, p, 0);
+                let hit = me.b.ins().icmp(cl::condcodes::IntCC::Equal, old, expected);
+                let stored = me.b.ins().select(hit, new, old);
+                me.b.ins().store(flags, stored, p, 0);
+                old
+            },
+        )
+    }
+
+    /// A guest memory barrier: a host `mfence` when the guest is parallel,
+    /// nothing otherwise (one thread sees its own accesses in order).
+    pub(super) fn fence(&mut self) {
+        let parallel = self.parallel();
+        let (fence_block, join) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(parallel, fence_block, &[], join, &[]);
+        self.b.switch_to_block(fence_block);
+        self.b.ins().fence();
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(join);
     }
 
     /// Calls the runtime helper `h` with the CPU state and `args`.

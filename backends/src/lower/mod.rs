@@ -498,9 +498,9 @@ impl<'a> Lower<'a> {
                 return Ok(None);
             }
             O::AtomicRmw => self.atomic_rmw(self.imm_atomic(d)?, ty, a[0], a[1]),
-            O::AtomicCas => self.atomic_cas(a[0], a[1], a[2]),
+            O::AtomicCas => self.atomic_cas(ty, a[0], a[1], a[2]),
             O::Fence => {
-                self.b.ins().fence();
+                self.fence();
                 return Ok(None);
             }
             O::Poll => self.poll(),

@@ -415,28 +415,35 @@ pub fn iconst64(f: &mut Function, b: vmtrans_ir::Block, v: u64) -> vmtrans_ir::V
 
 /// Runs `f` through the interpreter and the JIT from the same registers and
 /// memory; asserts the exit, every register and every memory byte agree.
+///
+/// The code runs twice, in single-threaded and in parallel mode
+/// (`header::PARALLEL`), which lower guest atomics differently.
 pub fn differential(jit: &mut Jit, f: &Function, regs: &[u128], mem: &[u8]) {
     vmtrans_ir::verify::verify_function(f).expect("test function verifies");
-    let mut state = GuestState::new(&f.regs);
+    let mut start = GuestState::new(&f.regs);
     for (i, desc) in f.regs.regs.iter().enumerate() {
-        state.regs[i] = regs.get(i).copied().unwrap_or(0) & desc.ty.mask();
+        start.regs[i] = regs.get(i).copied().unwrap_or(0) & desc.ty.mask();
     }
     let code = jit.compile(f).expect("JIT compiles");
-    let mut m = Machine::with_mem(f.regs.clone(), mem.len());
-    m.mem.copy_from_slice(mem);
-    m.load_state(&state);
+    let mut state = start.clone();
     let (outcome, imem) = interpret(f, &mut state, mem).expect("interpreter run");
-    let exit = m.run(code);
-    assert_eq!(exit, expected_exit(outcome), "{}: exit", f.name);
-    assert_eq!(m.guest_state(), state, "{}: registers", f.name);
-    if m.mem != imem {
-        let first = m.mem.iter().zip(&imem).position(|(a, b)| a != b).unwrap();
-        panic!(
-            "{}: memory differs from byte {first}: jit {:x?}, interpreter {:x?}",
-            f.name,
-            &m.mem[first..(first + 16).min(mem.len())],
-            &imem[first..(first + 16).min(mem.len())]
-        );
+    for parallel in [0, 1] {
+        let mut m = Machine::with_mem(f.regs.clone(), mem.len());
+        m.mem.copy_from_slice(mem);
+        m.load_state(&start);
+        m.set_header(vmtrans_abi::header::PARALLEL, parallel);
+        let exit = m.run(code);
+        let name = format!("{} (parallel {parallel})", f.name);
+        assert_eq!(exit, expected_exit(outcome), "{name}: exit");
+        assert_eq!(m.guest_state(), state, "{name}: registers");
+        if m.mem != imem {
+            let first = m.mem.iter().zip(&imem).position(|(a, b)| a != b).unwrap();
+            panic!(
+                "{name}: memory differs from byte {first}: jit {:x?}, interpreter {:x?}",
+                &m.mem[first..(first + 16).min(mem.len())],
+                &imem[first..(first + 16).min(mem.len())]
+            );
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Version of this contract. Bump on any change to a layout below; the runtime
 /// refuses artifacts built against another version.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// A guest instruction-set architecture vmtrans can translate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -141,6 +141,13 @@ pub mod header {
     /// written back, so the dispatcher can deliver the signal. Only the low
     /// byte is read; the runtime stores 0 or 1.
     pub const INTERRUPT: usize = 40;
+    /// Parallel mode, u64: nonzero once guest memory may be accessed by
+    /// more than this thread (the process has started a second thread, or
+    /// has mapped memory shared with other processes). Translated code
+    /// reads the low byte before each guest atomic or fence: while it is 0
+    /// they are plain loads and stores and no barrier, as in QEMU's
+    /// non-parallel mode; the runtime sets it and never clears it.
+    pub const PARALLEL: usize = 48;
 }
 
 /// How translated code left: the value of the `EXIT_REASON` header field

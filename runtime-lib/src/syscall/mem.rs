@@ -94,6 +94,10 @@ fn mmap(ctx: &ThreadContext, a: &Args) -> SysResult {
     }
     let mem = &ctx.process.mem;
     let shared = kind != flags::MAP_PRIVATE;
+    if shared {
+        // Another process may run atomics on these pages: so must we.
+        ctx.state.set_parallel();
+    }
     if f & flags::MAP_ANONYMOUS != 0 {
         let backing = if shared {
             Backing::SharedFile { fd: -1, offset: 0 }

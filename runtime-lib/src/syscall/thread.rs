@@ -114,6 +114,9 @@ fn spawn_thread(
     let process = Arc::clone(&ctx.process);
     let regs = process.ops.regs().clone();
     let child = ThreadContext::new(Arc::clone(&process), 0);
+    // Two threads share guest memory from now on: both use host atomics.
+    ctx.state.set_parallel();
+    child.state.set_parallel();
     child.state.copy_registers_from(&ctx.state);
     child.state.set_reg(regs.syscall_ret, 0);
     if newsp != 0 {
