@@ -221,7 +221,7 @@ impl<'a> FunctionView<'a> {
         lifter: &dyn Lifter,
         image: &GuestImage,
         f: &'a Function,
-        tables: &std::collections::HashMap<u64, Vec<u64>>,
+        tables: &vmtrans_translator::JumpTables,
     ) -> Result<FunctionView<'a>> {
         let name = f.display_name();
         let (lifted, issues) =

@@ -162,7 +162,7 @@ struct Plan {
     blocks: Vec<BlockRange>,
     /// Its resolved jump tables (none for code found in guest memory: its
     /// indirect jumps go through the dispatcher).
-    tables: HashMap<u64, Vec<u64>>,
+    tables: vmtrans_translator::JumpTables,
     /// Number of guest instructions in them.
     insns: usize,
     /// Lifted to compare its code with memory on entry (x86 code found in
@@ -286,7 +286,7 @@ impl JitProvider {
             name: format!("mem_{pc:x}"),
             blocks: f.blocks,
             insns: f.insns,
-            tables: HashMap::new(),
+            tables: vmtrans_translator::JumpTables::default(),
             self_check: self.lifter.arch().fetch_sees_stores(),
         };
         Ok((plan, f.code))

@@ -159,7 +159,7 @@ fn multi_entry_variants(
     lifter: &dyn vmtrans_translator::Lifter,
     image: &GuestImage,
     discovery: &Discovery,
-    tables: &std::collections::HashMap<u64, Vec<u64>>,
+    tables: &vmtrans_translator::JumpTables,
 ) -> Vec<vmtrans_ir::Function> {
     let unresolved: std::collections::HashSet<u64> = discovery
         .indirect_sites

@@ -15,7 +15,7 @@
 //! function entry, after helper calls and after guest calls. Redundant reads
 //! and writes are removed later by the register pass.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use crate::function::{
@@ -78,15 +78,15 @@ impl FunctionBuilder {
         let mut b = FunctionBuilder {
             func,
             current: Some(entry),
-            locals: HashMap::new(),
-            entry_values: HashMap::new(),
-            reload_on_entry: HashSet::from([entry]),
-            sealed: HashSet::from([entry]),
-            incomplete: HashMap::new(),
-            defined: HashSet::new(),
+            locals: HashMap::default(),
+            entry_values: HashMap::default(),
+            reload_on_entry: HashSet::from_iter([entry]),
+            sealed: HashSet::from_iter([entry]),
+            incomplete: HashMap::default(),
+            defined: HashSet::default(),
             syncs: Vec::new(),
             srcloc: None,
-            visiting: HashSet::new(),
+            visiting: HashSet::default(),
             precise_pc: None,
         };
         b.current = Some(entry);
@@ -516,7 +516,7 @@ impl FunctionBuilder {
             killed[b.index()][r.index()] = matches!(def, LocalDef::Val(_));
         }
         let mut observes_all = vec![false; blocks];
-        let mut resumes = HashMap::new();
+        let mut resumes = HashMap::default();
         for s in syncs {
             match (s.before, s.resumes) {
                 (Some(_), _) => observes_all[s.block.index()] = true,

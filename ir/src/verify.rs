@@ -9,7 +9,7 @@
 //! Messages name the function, the block and the instruction or value, with
 //! the names the printer uses.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use petgraph::algo::dominators::{simple_fast, Dominators};
 
@@ -51,7 +51,7 @@ type Check = Result<(), String>;
 
 impl<'a> Verifier<'a> {
     fn new(f: &'a Function) -> Verifier<'a> {
-        let mut inst_pos = HashMap::new();
+        let mut inst_pos = HashMap::default();
         for &b in f.layout() {
             for (i, &inst) in f.block(b).insts.iter().enumerate() {
                 inst_pos.insert(inst, (b, i));
@@ -144,7 +144,7 @@ impl<'a> Verifier<'a> {
     /// definition.
     fn check_placement(&self) -> Result<(), VerifyError> {
         let f = self.f;
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for &b in f.layout() {
             let data = f.block(b);
             for (i, &p) in data.params.iter().enumerate() {
@@ -267,7 +267,7 @@ impl<'a> Verifier<'a> {
             Terminator::Brif { cond, .. } => self.expect_type(*cond, Type::I1),
             Terminator::Switch { index, cases, .. } => {
                 self.expect_int(*index)?;
-                let mut keys = HashSet::new();
+                let mut keys = HashSet::default();
                 if cases.iter().all(|(k, _)| keys.insert(*k)) {
                     Ok(())
                 } else {

@@ -13,7 +13,7 @@
 //! the jump stays unresolved (the JIT finds its targets at run time). Every
 //! target must land on code inside the function's symbol.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use vmtrans_ir::interp::eval_pure;
 use vmtrans_ir::passes::{optimize_function, OptLevel, OptOptions};
@@ -255,7 +255,7 @@ fn constant_under(f: &Function, v: Value, params: Params) -> Option<u128> {
     }
     match params {
         Params::Exact => None,
-        Params::Optimistic => agreed_constant(f, v, &mut HashSet::new()),
+        Params::Optimistic => agreed_constant(f, v, &mut HashSet::default()),
     }
 }
 
@@ -289,7 +289,7 @@ fn agreed_constant(f: &Function, v: Value, seen: &mut HashSet<Value>) -> Option<
 
 impl TableExpr {
     fn find(f: &Function, root: Value, params: Params) -> Option<TableExpr> {
-        let mut loads = HashSet::new();
+        let mut loads = HashSet::default();
         collect_loads(f, root, params, &mut loads, 0)?;
         if loads.len() != 1 {
             return None;

@@ -23,6 +23,9 @@ pub use lift::{LiftCx, LiftError};
 pub use vmtrans_abi::Arch;
 use vmtrans_ir::RegFile;
 
+/// Resolved jump tables: for each indirect jump's address, its targets.
+pub type JumpTables = rustc_hash::FxHashMap<u64, Vec<u64>>;
+
 /// What one guest instruction does to control flow, as code discovery needs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {

@@ -7,7 +7,8 @@
 //! inside the function becomes an IR branch, anything else an `exit` to the
 //! runtime's dispatcher.
 
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use vmtrans_abi::{Arch, RegKind};
@@ -109,7 +110,7 @@ pub struct LiftCx<'a> {
     pub saved_fp_flags: Option<SavedFpFlags>,
     blocks: &'a BTreeMap<u64, Block>,
     /// Resolved jump tables: indirect-jump site → its possible targets.
-    jump_tables: &'a HashMap<u64, Vec<u64>>,
+    jump_tables: &'a crate::JumpTables,
     code: &'a dyn CodeSource,
     pc: u64,
     len: u64,
@@ -288,7 +289,7 @@ pub fn lift_function(
     entry_pc: u64,
     blocks: &[BlockRange],
 ) -> (Function, Vec<LiftIssue>) {
-    lift_function_with_tables(lifter, code, name, entry_pc, blocks, &HashMap::new())
+    lift_function_with_tables(lifter, code, name, entry_pc, blocks, &HashMap::default())
 }
 
 /// [`lift_function`] with precise guest faults (see
@@ -299,7 +300,7 @@ pub fn lift_function_precise(
     name: &str,
     entry_pc: u64,
     blocks: &[BlockRange],
-    jump_tables: &HashMap<u64, Vec<u64>>,
+    jump_tables: &crate::JumpTables,
 ) -> (Function, Vec<LiftIssue>) {
     let options = LiftMode {
         precise_faults: true,
@@ -318,7 +319,7 @@ pub fn lift_function_multi_entry(
     name: &str,
     entry_pc: u64,
     blocks: &[BlockRange],
-    jump_tables: &HashMap<u64, Vec<u64>>,
+    jump_tables: &crate::JumpTables,
 ) -> (Function, Vec<LiftIssue>) {
     let options = LiftMode {
         multi_entry: true,
@@ -335,7 +336,7 @@ pub fn lift_function_with_tables(
     name: &str,
     entry_pc: u64,
     blocks: &[BlockRange],
-    jump_tables: &HashMap<u64, Vec<u64>>,
+    jump_tables: &crate::JumpTables,
 ) -> (Function, Vec<LiftIssue>) {
     lift(
         lifter,
@@ -362,7 +363,7 @@ pub fn lift_function_self_checking(
     name: &str,
     entry_pc: u64,
     blocks: &[BlockRange],
-    jump_tables: &HashMap<u64, Vec<u64>>,
+    jump_tables: &crate::JumpTables,
     precise: bool,
 ) -> (Function, Vec<LiftIssue>) {
     let options = LiftMode {
@@ -401,7 +402,7 @@ fn lift(
     name: &str,
     entry_pc: u64,
     blocks: &[BlockRange],
-    jump_tables: &HashMap<u64, Vec<u64>>,
+    jump_tables: &crate::JumpTables,
     mode: LiftMode,
 ) -> (Function, Vec<LiftIssue>) {
     let regs: Arc<RegFile> = lifter.regfile();

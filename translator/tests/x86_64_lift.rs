@@ -413,7 +413,7 @@ fn self_checking_code_runs_while_unchanged_and_flushes_once_rewritten() {
         start: BASE,
         end: BASE + code.len() as u64,
     };
-    let tables = std::collections::HashMap::new();
+    let tables = vmtrans_translator::JumpTables::default();
     let (f, issues) = lift_function_self_checking(
         &X86_64Lifter,
         &Code(&code),

@@ -5,7 +5,7 @@
 //! extension only from 32 bits up, so without this every `lbu`/`ldrb`/
 //! `movzx` from memory cost a load and a second, register `movzx`.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use vmtrans_ir::{Function, Inst, Opcode, Type, Value, ValueDef};
 

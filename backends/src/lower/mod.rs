@@ -41,7 +41,7 @@ mod opaque;
 mod vector;
 mod wide;
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use cranelift_codegen::ir::{
     self as cl, types, AbiParam, FuncRef, InstBuilder, MemFlagsData, UserFuncName,
@@ -232,7 +232,7 @@ pub(crate) struct Lower<'a> {
     /// The instruction being lowered, for error messages.
     current: Option<Inst>,
     /// Guest loads Cranelift must not forward (see [`opaque`]).
-    opaque_loads: std::collections::HashSet<Inst>,
+    opaque_loads: HashSet<Inst>,
     /// Narrow guest loads emitted extended (see [`extload`]).
     extending_loads: extload::ExtendingLoads,
     /// The function's loops, to lay out conditional branches (see
@@ -305,7 +305,7 @@ impl<'a> Lower<'a> {
             mem: params[1],
             state_flags,
             guest_flags,
-            imports: HashMap::new(),
+            imports: HashMap::default(),
             has_fma,
             current: None,
             opaque_loads: opaque_loads.clone(),

@@ -20,7 +20,7 @@
 //! structure (the same ops on the same values, as Cranelift's value
 //! numbering would merge them) and the same displacement.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use vmtrans_ir::interp::effect_of;
 use vmtrans_ir::{Block, Function, Imm, Inst, Opcode, RoundingMode, Value, ValueDef};
@@ -54,13 +54,13 @@ pub(super) fn loads_feeding_dynamic_rounding(f: &Function) -> HashSet<Inst> {
         .iter()
         .flat_map(|&b| f.block(b).insts.iter().copied())
         .filter(|&i| f.inst(i).op == Opcode::Store);
-    let mut memo = HashMap::new();
+    let mut memo = HashMap::default();
     let constant_stores: HashSet<(u32, i64)> = stores
         .filter(|&i| constant_derived(f, f.inst(i).args[1], CONSTANT_DEPTH, &mut memo))
         .map(|i| keys.address(f.inst(i).args[0]))
         .collect();
     if constant_stores.is_empty() {
-        return HashSet::new();
+        return HashSet::default();
     }
     let mut loads = feeding_loads(f);
     loads.retain(|&i| constant_stores.contains(&keys.address(f.inst(i).args[0])));
@@ -141,8 +141,8 @@ impl<'a> AddressKeys<'a> {
     fn new(f: &'a Function) -> AddressKeys<'a> {
         AddressKeys {
             f,
-            numbers: HashMap::new(),
-            shapes: HashMap::new(),
+            numbers: HashMap::default(),
+            shapes: HashMap::default(),
         }
     }
 
@@ -189,8 +189,8 @@ fn feeding_loads(f: &Function) -> HashSet<Inst> {
             }
         }
     }
-    let mut seen = HashSet::new();
-    let mut loads = HashSet::new();
+    let mut seen = HashSet::default();
+    let mut loads = HashSet::default();
     while let Some(v) = work.pop() {
         if !seen.insert(v) {
             continue;

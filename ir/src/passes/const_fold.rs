@@ -6,7 +6,7 @@
 //! flags of `x + 0`, `select` on a constant, ...) replace an op by one of its operands or a constant. A
 //! `brif`/`switch` on a constant becomes a `jump`.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::function::{Block, Function, Inst, Terminator, Value};
 use crate::interp::{effect_of, eval_pure};

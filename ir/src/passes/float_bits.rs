@@ -16,7 +16,7 @@
 //! are integer bits, so a float passed from one op to the next goes through
 //! such a pair).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::function::{Function, Inst, Value, ValueDef};
 use crate::{FloatCC, Imm, Opcode};
@@ -109,7 +109,7 @@ struct Uses {
 impl Uses {
     fn compute(f: &Function) -> Uses {
         let mut uses = Uses {
-            by_inst: HashMap::new(),
+            by_inst: HashMap::default(),
             by_term: vec![false; f.num_values()],
         };
         for &b in f.layout() {
@@ -200,7 +200,7 @@ fn drop_unobserved_canonicalizations(f: &mut Function) -> bool {
     let mut observers = Observers {
         f,
         uses: &uses,
-        memo: HashMap::new(),
+        memo: HashMap::default(),
     };
     let mut subst = Subst::default();
     for &b in f.layout() {

@@ -1,6 +1,6 @@
 //! CFG and value helpers shared by the passes.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::function::{Block, Function, Value};
 

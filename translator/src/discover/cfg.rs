@@ -1,7 +1,8 @@
 //! Phase 2: one control-flow graph per function, built from the decoded
 //! program with the set of function entries fixed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
@@ -93,7 +94,7 @@ impl Context<'_> {
     /// plain fall-through predecessor (so each instruction is in one block).
     fn leaders(&self, entry: u64, reach: &BTreeSet<u64>) -> BTreeSet<u64> {
         let mut leaders = BTreeSet::from([entry]);
-        let mut plain_preds: HashMap<u64, u32> = HashMap::new();
+        let mut plain_preds: HashMap<u64, u32> = HashMap::default();
         for addr in reach {
             let insn = &self.insns[addr];
             for (target, taken) in self.local_edges(insn) {

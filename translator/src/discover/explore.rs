@@ -1,7 +1,8 @@
 //! Phase 1: program-wide recursive descent. Decodes every address reachable
 //! from the seeds through any control-flow edge, exactly once.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
@@ -33,7 +34,7 @@ impl<'a> Program<'a> {
         Program {
             image,
             lifter,
-            insns: HashMap::new(),
+            insns: HashMap::default(),
             failures: BTreeMap::new(),
             call_targets: BTreeSet::new(),
         }

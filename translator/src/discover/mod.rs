@@ -21,7 +21,8 @@
 mod cfg;
 mod explore;
 
-use std::collections::{BTreeMap, HashSet};
+use rustc_hash::FxHashSet as HashSet;
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
@@ -153,7 +154,7 @@ impl Function {
 
     /// Its indirect jumps with known targets inside it (site → targets), as
     /// [`crate::lift::lift_function_with_tables`] takes them.
-    pub fn jump_tables(&self) -> std::collections::HashMap<u64, Vec<u64>> {
+    pub fn jump_tables(&self) -> crate::JumpTables {
         self.blocks
             .iter()
             .filter(|b| b.flow == Flow::IndirectJump && !b.successors.is_empty())
@@ -271,7 +272,7 @@ pub struct Discovery {
 impl Discovery {
     /// Resolved jump tables: indirect-jump site → targets, for lifting them
     /// as in-function branches.
-    pub fn jump_tables(&self) -> std::collections::HashMap<u64, Vec<u64>> {
+    pub fn jump_tables(&self) -> crate::JumpTables {
         self.indirect_sites
             .iter()
             .filter_map(|s| Some((s.addr, s.targets.clone()?)))
@@ -416,7 +417,7 @@ fn build_and_resolve(
     // Partially resolved sites, with the owner's block count when asked.
     let mut partial: BTreeMap<u64, usize> = BTreeMap::new();
     // Probes that failed, not repeated while their function is unchanged.
-    let mut failed: HashSet<Probe> = HashSet::new();
+    let mut failed: HashSet<Probe> = HashSet::default();
     loop {
         let entries = function_entries(seeds, program);
         let functions = cfg::build_all(image, program, &entries, &resolved, only);
