@@ -222,6 +222,21 @@ fn displacements_apply_after_the_mask() {
     }
 }
 
+/// Finishes a table lookup: loads the i32 at `0x40 + (idx << 2)` and
+/// stores it at 200.
+fn look_up_and_store(mut f: Function, b: vmtrans_ir::Block, idx: vmtrans_ir::Value) -> Function {
+    let two = iconst64(&mut f, b, 2);
+    let scaled = ins(&mut f, b, Opcode::Ishl, Type::I64, &[idx, two], Imm::None).unwrap();
+    let table = iconst64(&mut f, b, 0x40);
+    let args = [scaled, table];
+    let addr = ins(&mut f, b, Opcode::Iadd, Type::I64, &args, Imm::None).unwrap();
+    let v = ins(&mut f, b, Opcode::Load, Type::I32, &[addr], Imm::None).unwrap();
+    let out = iconst64(&mut f, b, 200);
+    ins(&mut f, b, Opcode::Store, Type::I32, &[out, v], Imm::None);
+    finish(&mut f, b);
+    f
+}
+
 /// Loads the byte at 8, uses it as an index into a table of i32 at 0x40
 /// (`0x40 + (uext byte << 2)`: an address known to be inside the guest
 /// space, accessed unmasked) and stores the entry at 200.
@@ -234,23 +249,7 @@ fn table_lookup_function() -> Function {
     let mask = ins(&mut f, b, Opcode::Iconst, Type::I8, &[], Imm::Int(0x1f)).unwrap();
     let idx8 = ins(&mut f, b, Opcode::Band, Type::I8, &[low, mask], Imm::None).unwrap();
     let idx = ins(&mut f, b, Opcode::Uext, Type::I64, &[idx8], Imm::None).unwrap();
-    let two = iconst64(&mut f, b, 2);
-    let scaled = ins(&mut f, b, Opcode::Ishl, Type::I64, &[idx, two], Imm::None).unwrap();
-    let table = iconst64(&mut f, b, 0x40);
-    let addr = ins(
-        &mut f,
-        b,
-        Opcode::Iadd,
-        Type::I64,
-        &[scaled, table],
-        Imm::None,
-    )
-    .unwrap();
-    let v = ins(&mut f, b, Opcode::Load, Type::I32, &[addr], Imm::None).unwrap();
-    let out = iconst64(&mut f, b, 200);
-    ins(&mut f, b, Opcode::Store, Type::I32, &[out, v], Imm::None);
-    finish(&mut f, b);
-    f
+    look_up_and_store(f, b, idx)
 }
 
 #[test]
@@ -275,23 +274,7 @@ fn shifted_table_lookup_function() -> Function {
     let k = ins(&mut f, b, Opcode::Iconst, Type::I32, &[], Imm::Int(27)).unwrap();
     let top = ins(&mut f, b, Opcode::Ushr, Type::I32, &[low, k], Imm::None).unwrap();
     let idx = ins(&mut f, b, Opcode::Sext, Type::I64, &[top], Imm::None).unwrap();
-    let two = iconst64(&mut f, b, 2);
-    let scaled = ins(&mut f, b, Opcode::Ishl, Type::I64, &[idx, two], Imm::None).unwrap();
-    let table = iconst64(&mut f, b, 0x40);
-    let addr = ins(
-        &mut f,
-        b,
-        Opcode::Iadd,
-        Type::I64,
-        &[scaled, table],
-        Imm::None,
-    )
-    .unwrap();
-    let v = ins(&mut f, b, Opcode::Load, Type::I32, &[addr], Imm::None).unwrap();
-    let out = iconst64(&mut f, b, 200);
-    ins(&mut f, b, Opcode::Store, Type::I32, &[out, v], Imm::None);
-    finish(&mut f, b);
-    f
+    look_up_and_store(f, b, idx)
 }
 
 #[test]
