@@ -550,6 +550,14 @@ impl Function {
         &mut self.insts[inst.index()]
     }
 
+    /// The instruction defining `v` (`None` for a block parameter).
+    pub fn defining_inst(&self, v: Value) -> Option<&InstData> {
+        match self.value(v).def {
+            ValueDef::Result(inst) => Some(self.inst(inst)),
+            ValueDef::Param(..) => None,
+        }
+    }
+
     /// A value's type and definition.
     pub fn value(&self, v: Value) -> &ValueData {
         &self.values[v.index()]

@@ -17,9 +17,7 @@ use rustc_hash::FxHashSet as HashSet;
 
 use vmtrans_ir::interp::eval_pure;
 use vmtrans_ir::passes::{optimize_function, OptLevel, OptOptions};
-use vmtrans_ir::{
-    Block, Function, Imm, InstData, IntCC, Opcode, Terminator, Type, Value, ValueDef,
-};
+use vmtrans_ir::{Block, Function, Imm, IntCC, Opcode, Terminator, Type, Value, ValueDef};
 
 use crate::discover::{self, IndirectJumpResolver, Resolution};
 use crate::lift::lift_function_with_tables;
@@ -295,7 +293,7 @@ impl TableExpr {
             return None;
         }
         let load = *loads.iter().next()?;
-        let inst = defining_inst(f, load)?;
+        let inst = f.defining_inst(load)?;
         let width = inst.ty;
         let address = inst.args[0];
         let (table, constant_index) = match constant_under(f, address, params) {
@@ -393,15 +391,8 @@ fn lands_on_code(image: &GuestImage, limit: (u64, u64), target: u64) -> bool {
     target >= limit.0 && target < limit.1 && image.is_code(target)
 }
 
-fn defining_inst(f: &Function, v: Value) -> Option<&InstData> {
-    match f.value(v).def {
-        ValueDef::Result(i) => Some(f.inst(i)),
-        ValueDef::Param(..) => None,
-    }
-}
-
 fn iconst_value(f: &Function, v: Value) -> Option<u128> {
-    let inst = defining_inst(f, v)?;
+    let inst = f.defining_inst(v)?;
     match (inst.op, inst.imm) {
         (Opcode::Iconst, Imm::Int(bits)) => Some(bits),
         _ => None,
@@ -420,7 +411,7 @@ fn table_base(f: &Function, address: Value, params: Params) -> Option<u64> {
             constant = constant.wrapping_add(c as u64);
             continue;
         }
-        match defining_inst(f, v) {
+        match f.defining_inst(v) {
             Some(inst) if inst.op == Opcode::Iadd && stack.len() < 16 => stack.extend(&inst.args),
             _ => variable += 1,
         }
@@ -443,7 +434,7 @@ fn collect_loads(
     if constant_under(f, v, params).is_some() {
         return Some(());
     }
-    let inst = defining_inst(f, v)?;
+    let inst = f.defining_inst(v)?;
     match inst.op {
         Opcode::Load => {
             loads.insert(v);
@@ -493,7 +484,7 @@ fn evaluate(
     if let Some(c) = constant_under(f, v, params) {
         return Some(c);
     }
-    let inst = defining_inst(f, v)?;
+    let inst = f.defining_inst(v)?;
     let args = inst
         .args
         .iter()
@@ -516,7 +507,7 @@ fn mask_bound(f: &Function, v: Value, depth: u32) -> Option<u64> {
     if depth > 8 {
         return None;
     }
-    let inst = defining_inst(f, v)?;
+    let inst = f.defining_inst(v)?;
     match inst.op {
         Opcode::Band => {
             let k = inst.args.iter().find_map(|&a| iconst_value(f, a))?;
@@ -564,7 +555,7 @@ fn bound(f: &Function, block: Block, params: Params, depth: u32) -> Option<u64> 
 /// The entry count a compare proves on the branch taken (`negated`: the
 /// else branch).
 fn branch_bound(f: &Function, cond: Value, negated: bool) -> Option<u64> {
-    let inst = defining_inst(f, cond)?;
+    let inst = f.defining_inst(cond)?;
     let Imm::Cc(cc) = inst.imm else {
         return None;
     };

@@ -47,7 +47,7 @@ fn helper_symbol(h: Helper) -> &'static str {
 /// `(x, c)` when `v` is the 64-bit `iadd x, (iconst c)` (either operand
 /// order).
 pub(super) fn plus_constant(f: &Function, v: Value) -> Option<(Value, i64)> {
-    let d = super::def_of(f, v)?;
+    let d = f.defining_inst(v)?;
     if d.op != Opcode::Iadd || d.ty != Type::I64 {
         return None;
     }

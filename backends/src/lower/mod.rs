@@ -52,7 +52,7 @@ use vmtrans_ir::passes::loops::LoopForest;
 use vmtrans_ir::print::{inst_text, Numbering};
 use vmtrans_ir::{
     AtomicOp, Block, FloatCC, Function, GuestReg, Helper, Imm, Inst, InstData, IntCC, Opcode,
-    RoundingMode, Type, Value, ValueDef,
+    RoundingMode, Type, Value,
 };
 
 use crate::layout::RegLayout;
@@ -129,17 +129,9 @@ fn build_clif(
     Ok(())
 }
 
-/// The instruction defining `v` in `f` (`None` for a block parameter).
-fn def_of(f: &Function, v: Value) -> Option<&InstData> {
-    match f.value(v).def {
-        ValueDef::Result(inst) => Some(f.inst(inst)),
-        ValueDef::Param(..) => None,
-    }
-}
-
 /// The constant `v` is defined as, if it is an i64 `iconst`.
 fn i64_constant(f: &Function, v: Value) -> Option<u64> {
-    let d = def_of(f, v)?;
+    let d = f.defining_inst(v)?;
     match (d.op, d.imm) {
         (Opcode::Iconst, Imm::Int(bits)) if d.ty == Type::I64 => Some(bits as u64),
         _ => None,
@@ -361,7 +353,7 @@ impl<'a> Lower<'a> {
 
     /// The instruction defining `v`, when it is an instruction's result.
     fn def_of(&self, v: Value) -> Option<&'a InstData> {
-        def_of(self.f, v)
+        self.f.defining_inst(v)
     }
 
     fn ty(&self, v: Value) -> Type {
