@@ -174,6 +174,9 @@ pub enum SymbolKind {
     Function,
     /// `STT_GNU_IFUNC`: the address is the resolver, which is code too.
     Ifunc,
+    /// A local `STT_NOTYPE` symbol of size 0 in a section of instructions:
+    /// an assembly label, which code may take the address of.
+    Label,
 }
 
 /// A function symbol from `.symtab` or `.dynsym`.
@@ -314,8 +317,8 @@ pub struct GuestImage {
     pub eh_frame_hdr: Option<ProgramHeader>,
     /// Section headers (empty when the file has none).
     pub sections: Vec<Section>,
-    /// Function symbols from `.symtab` and `.dynsym`, sorted by address, then
-    /// by preference (see [`GuestImage::symbol_at`]); duplicates removed.
+    /// Function symbols and code labels from `.symtab` and `.dynsym`,
+    /// sorted by address, then by preference (see [`GuestImage::symbol_at`]); duplicates removed.
     pub symbols: Vec<Symbol>,
     /// Mapping symbols (`$x`, `$d`), sorted by address.
     pub mapping_symbols: Vec<MappingSymbol>,

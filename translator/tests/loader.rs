@@ -526,3 +526,28 @@ impl XorShift {
         (self.0 % n as u64) as usize
     }
 }
+
+#[test]
+fn code_labels_are_symbols_and_function_entries() {
+    // glibc's aarch64 `_start` hands `__libc_start_main` the address of
+    // `__wrap_main` (`adrp; add`), a local NOTYPE label inside `_start`'s
+    // extent: only the label says a function starts there.
+    let image = GuestImage::load(fixtures().join("aarch64/hello-O2")).unwrap();
+    let label = image
+        .symbols
+        .iter()
+        .find(|s| s.name == "__wrap_main")
+        .expect("__wrap_main");
+    assert_eq!((label.addr, label.kind), (0x4005f4, SymbolKind::Label));
+    assert!(
+        image.symbols.iter().all(|s| !s.name.starts_with('$')),
+        "mapping symbols stay out"
+    );
+    let lifter = vmtrans_translator::lifter_for(Arch::Aarch64).unwrap();
+    let found = vmtrans_translator::discover::discover(&image, lifter);
+    let wrap = found.functions.iter().find(|f| f.entry == 0x4005f4);
+    assert!(
+        wrap.is_some_and(|f| f.sources.symbol),
+        "a function at __wrap_main"
+    );
+}

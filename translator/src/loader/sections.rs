@@ -67,7 +67,7 @@ impl Parser<'_> {
             };
             for (index, sym) in symbols.enumerate() {
                 match symbols.symbol_name(LE, sym) {
-                    Ok(name) => add_symbol(image, sym, name),
+                    Ok(name) => add_symbol(image, sym, name, in_code_section(table, sym)),
                     Err(e) => image
                         .warnings
                         .push(format!("symbol {} (table type {kind}): name: {e}", index.0)),
@@ -164,9 +164,17 @@ impl Parser<'_> {
     }
 }
 
-/// Adds one ELF symbol if it is a defined function, ifunc, data object or
-/// mapping symbol.
-fn add_symbol(image: &mut GuestImage, sym: &elf::Sym64<LE>, name: &[u8]) {
+/// True when `sym` is defined in a section of instructions.
+fn in_code_section(table: &Sections<'_>, sym: &elf::Sym64<LE>) -> bool {
+    table
+        .section(object::SectionIndex(usize::from(sym.st_shndx(LE))))
+        .is_ok_and(|s| s.sh_flags(LE) & u64::from(elf::SHF_EXECINSTR) != 0)
+}
+
+/// Adds one ELF symbol if it is a defined function, ifunc, code label,
+/// data object or mapping symbol (`in_code`: it is defined in a section of
+/// instructions).
+fn add_symbol(image: &mut GuestImage, sym: &elf::Sym64<LE>, name: &[u8], in_code: bool) {
     if sym.st_shndx(LE) == elf::SHN_UNDEF {
         return;
     }
@@ -178,6 +186,12 @@ fn add_symbol(image: &mut GuestImage, sym: &elf::Sym64<LE>, name: &[u8]) {
     let kind = match sym.st_type() {
         elf::STT_FUNC => SymbolKind::Function,
         elf::STT_GNU_IFUNC => SymbolKind::Ifunc,
+        // An assembly label among instructions (glibc's aarch64
+        // `__wrap_main`, whose address `_start` hands to
+        // `__libc_start_main`, is one; `.L` labels never reach the table).
+        elf::STT_NOTYPE if in_code && sym.st_bind() == elf::STB_LOCAL && sym.st_size(LE) == 0 => {
+            SymbolKind::Label
+        }
         elf::STT_OBJECT if sym.st_size(LE) > 0 => {
             image.data_objects.push(addr..addr + sym.st_size(LE));
             return;
