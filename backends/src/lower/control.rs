@@ -97,12 +97,14 @@ impl Lower<'_> {
     }
 
     /// The Cranelift block and arguments of a branch destination.
-    fn dest(&self, dest: &BlockCall) -> (cl::Block, Vec<BlockArg>) {
-        let args = dest
+    fn dest(&mut self, dest: &BlockCall) -> (cl::Block, Vec<BlockArg>) {
+        let mut args: Vec<BlockArg> = dest
             .args
             .iter()
             .map(|&a| BlockArg::Value(self.val(a)))
             .collect();
+        let pointers = self.host_pointer_args(dest);
+        args.extend(pointers.into_iter().map(BlockArg::Value));
         (self.block(dest.block), args)
     }
 

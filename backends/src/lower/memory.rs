@@ -7,7 +7,8 @@
 //! make the difference fault; see [`vmtrans_abi::GUEST_DISP_LIMIT`]), so
 //! accesses off one base register share its mask; an address the ops that
 //! compute it keep below 2^40 (a zero-extended, scaled index plus a table
-//! address) is not masked. The access is
+//! address) is not masked, and a pointer a loop steps through memory is
+//! masked where the loop is entered (see [`super::induction`]). The access is
 //! a plain little-endian host load or store at any alignment (no call on
 //! the fast path; a fault is a host signal the runtime turns into a guest
 //! one). Registers are loads and stores at their CPU-state offsets, `i1`
@@ -21,7 +22,7 @@ use super::int::IntBin;
 use super::{cl_type, Lower};
 use crate::BackendError;
 
-/// How many nested constant additions [`Lower::base_plus_disp`] folds.
+/// How many nested constant additions [`base_plus_disp`] folds.
 const DISP_CHAIN_DEPTH: u32 = 4;
 
 /// How many defining ops deep [`Lower::value_bits`] looks.
@@ -57,6 +58,35 @@ pub(super) fn plus_constant(f: &Function, v: Value) -> Option<(Value, i64)> {
         (Some(c), None) => Some((d.args[1], c)),
         (None, None) => None,
     }
+}
+
+/// `(x, c)` when `addr` is `x` plus constants, added by up to
+/// [`DISP_CHAIN_DEPTH`] `iadd`s, that sum to `c` with every partial sum
+/// below [`GUEST_DISP_LIMIT`] in magnitude. Chains are common: a loop
+/// bumps a pointer and then stores off the bumped one (`addi a2, a2, 4;
+/// sw a5, -4(a2)`), and the store should share the mask of the
+/// pointer's other accesses.
+pub(super) fn base_plus_disp(f: &Function, addr: Value) -> Option<(Value, i32)> {
+    let (mut x, mut total) = (addr, 0i64);
+    for _ in 0..DISP_CHAIN_DEPTH {
+        let Some((next, c)) = plus_constant(f, x) else {
+            break;
+        };
+        let sum = total + c;
+        if c.unsigned_abs() >= GUEST_DISP_LIMIT as u64
+            || sum.unsigned_abs() >= GUEST_DISP_LIMIT as u64
+        {
+            break;
+        }
+        (x, total) = (next, sum);
+    }
+    (x != addr).then_some((x, total as i32))
+}
+
+/// The guest address `addr` as a base and a displacement (0 when it is
+/// not a base plus constants; see [`base_plus_disp`]).
+pub(super) fn split_address(f: &Function, addr: Value) -> (Value, i32) {
+    base_plus_disp(f, addr).unwrap_or((addr, 0))
 }
 
 fn atomic_op(op: AtomicOp) -> AtomicRmwOp {
@@ -95,6 +125,17 @@ impl Lower<'_> {
         self.plus_mem_base(masked)
     }
 
+    /// The host address of guest pointer `p` where a loop that carries a
+    /// host pointer beside it is entered (see [`super::induction`]).
+    pub(super) fn entry_host_pointer(&mut self, p: Value) -> cl::Value {
+        let v = self.val(p);
+        if self.value_bits(p, VALUE_BITS_DEPTH) <= GUEST_ADDR_BITS {
+            self.plus_mem_base(v)
+        } else {
+            self.host_addr(v)
+        }
+    }
+
     /// The host address of guest offset `offset` (already inside the
     /// guest space): itself when guest memory is at host address 0.
     fn plus_mem_base(&mut self, offset: cl::Value) -> cl::Value {
@@ -121,7 +162,10 @@ impl Lower<'_> {
     /// limit keeps `c` out of the mask, and an `x` known to be inside the
     /// guest space (a zero-extended index, say) is not masked at all.
     fn host_addr_disp(&mut self, addr: Value) -> (cl::Value, i32) {
-        let (x, disp) = self.base_plus_disp(addr).unwrap_or((addr, 0));
+        let (x, disp) = split_address(self.f, addr);
+        if let Some(q) = self.loop_host_pointer(x, disp) {
+            return (q, disp);
+        }
         let xv = self.val(x);
         if self.value_bits(x, VALUE_BITS_DEPTH) > GUEST_ADDR_BITS {
             let masked = self.b.ins().band_imm_s(xv, GUEST_ADDR_MASK as i64);
@@ -182,33 +226,6 @@ impl Lower<'_> {
             _ => width,
         };
         bits.min(width)
-    }
-
-    /// `(x, c)` when `addr` is `x` plus constants, added by up to
-    /// [`DISP_CHAIN_DEPTH`] `iadd`s, that sum to `c` with every partial sum
-    /// below [`GUEST_DISP_LIMIT`] in magnitude. Chains are common: a loop
-    /// bumps a pointer and then stores off the bumped one (`addi a2, a2, 4;
-    /// sw a5, -4(a2)`), and the store should share the mask of the
-    /// pointer's other accesses.
-    fn base_plus_disp(&self, addr: Value) -> Option<(Value, i32)> {
-        let (mut x, mut total) = (addr, 0i64);
-        for _ in 0..DISP_CHAIN_DEPTH {
-            let Some((next, c)) = self.plus_constant(x) else {
-                break;
-            };
-            let sum = total + c;
-            if sum.unsigned_abs() >= GUEST_DISP_LIMIT as u64 {
-                break;
-            }
-            (x, total) = (next, sum);
-        }
-        (x != addr).then_some((x, total as i32))
-    }
-
-    /// `(x, c)` when `v` is `iadd x, (iconst c)` (64-bit) with `|c|` below
-    /// [`GUEST_DISP_LIMIT`].
-    fn plus_constant(&self, v: Value) -> Option<(Value, i64)> {
-        plus_constant(self.f, v).filter(|&(_, c)| c.unsigned_abs() < GUEST_DISP_LIMIT as u64)
     }
 
     pub(super) fn load(&mut self, ty: Type, addr: Value) -> cl::Value {

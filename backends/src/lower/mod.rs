@@ -35,6 +35,7 @@
 mod control;
 mod extload;
 mod float;
+mod induction;
 mod int;
 mod memory;
 mod opaque;
@@ -121,6 +122,7 @@ fn build_clif(
     let params = b.block_params(cl_entry).to_vec();
     let mut lower = Lower::new(b, module, func, layout, callees, opts, blocks, params);
     lower.loops = LoopForest::new(func, &order);
+    lower.add_host_pointers();
     for &block in &order {
         lower.lower_block(block)?;
     }
@@ -230,6 +232,13 @@ pub(crate) struct Lower<'a> {
     /// The function's loops, to lay out conditional branches (see
     /// [`Lower::lower_terminator`]).
     loops: Option<LoopForest>,
+    /// Guest pointers that step through loops with a host pointer beside
+    /// them (see [`induction`]).
+    host_pointers: induction::HostPointers,
+    /// Per loop header with host pointers: their Cranelift parameters.
+    pointer_params: HashMap<Block, Vec<cl::Value>>,
+    /// The block being lowered.
+    current_block: Option<Block>,
 }
 
 /// One accessor per immediate kind: the immediate of that kind, or the
@@ -303,10 +312,14 @@ impl<'a> Lower<'a> {
             opaque_loads: opaque_loads.clone(),
             extending_loads: extload::ExtendingLoads::find(f, &opaque_loads),
             loops: None,
+            host_pointers: induction::HostPointers::default(),
+            pointer_params: HashMap::default(),
+            current_block: None,
         }
     }
 
     fn lower_block(&mut self, block: Block) -> Result<(), BackendError> {
+        self.current_block = Some(block);
         let cb = self.block(block);
         self.b.switch_to_block(cb);
         let params = self.b.block_params(cb).to_vec();

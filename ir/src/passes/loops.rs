@@ -8,6 +8,8 @@ use crate::Value;
 
 /// One natural loop: a header and every block of the cycles through it.
 pub struct Loop {
+    /// The block every edge into the loop enters.
+    pub header: Block,
     /// Per block (by index): part of the loop.
     pub body: Vec<bool>,
     /// The header's predecessors outside the loop (where the loop is
@@ -19,6 +21,23 @@ impl Loop {
     /// True when `b` is part of the loop.
     pub fn contains(&self, b: Block) -> bool {
         self.body[b.index()]
+    }
+
+    /// The blocks of the loop that branch back to its header.
+    pub fn latches(&self, f: &Function) -> Vec<Block> {
+        f.preds(self.header)
+            .into_iter()
+            .filter(|&p| self.contains(p))
+            .collect()
+    }
+
+    /// The blocks of the loop.
+    pub fn blocks(&self) -> impl Iterator<Item = Block> + '_ {
+        self.body
+            .iter()
+            .enumerate()
+            .filter(|&(_, &inside)| inside)
+            .map(|(i, _)| Block(i as u32))
     }
 }
 
@@ -109,6 +128,10 @@ impl LoopForest {
             .into_iter()
             .filter(|&p| !body[p.index()] && self.reachable(p))
             .collect();
-        Loop { body, entries }
+        Loop {
+            header,
+            body,
+            entries,
+        }
     }
 }

@@ -215,6 +215,11 @@ pub enum GuestBase {
 /// disp` (one mask shared by every access off the same base register); it
 /// differs from the masked sum only for an access that crosses either end
 /// of the guest space, which lands in a guard and faults.
+///
+/// A guest pointer that a loop steps by small constants, and accesses in
+/// every iteration, is masked once where the loop is entered; the loop
+/// steps a host pointer beside it. Such a pointer that walks out of the
+/// guest space faults in a guard (as on hardware) rather than wrapping.
 pub const GUEST_ADDR_BITS: u32 = 40;
 /// Mask applied to every guest address.
 pub const GUEST_ADDR_MASK: u64 = (1 << GUEST_ADDR_BITS) - 1;
