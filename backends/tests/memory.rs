@@ -606,3 +606,115 @@ fn pointers_stepping_through_a_loop_reach_the_same_bytes() {
         );
     }
 }
+
+/// A loop of `n` iterations indexing two tables from bases defined before
+/// it: `i` counts up by 1 and `j` down by 2; each iteration copies the i64
+/// at `src + (i << 3)` plus the byte at `src + i + 1` to `dst + (j << 2)`
+/// (as an i32).
+fn indexed_walk_function(src: u64, dst: u64, n: u64) -> Function {
+    use vmtrans_ir::{BlockCall, IntCC};
+    let mut f = Function::new("indexed", 0x1000, typed_regs());
+    let (entry, header, exit) = (f.add_block(), f.add_block(), f.add_block());
+    let i = f.add_block_param(header, Type::I64);
+    let j = f.add_block_param(header, Type::I64);
+    let src = iconst64(&mut f, entry, src);
+    let dst = iconst64(&mut f, entry, dst);
+    let start = [0, 2 * n].map(|v| iconst64(&mut f, entry, v));
+    f.set_terminator(
+        entry,
+        Terminator::Jump(BlockCall {
+            block: header,
+            args: start.to_vec(),
+        }),
+    );
+    let bin = |f: &mut Function, op, ty, a, b| ins(f, header, op, ty, &[a, b], Imm::None).unwrap();
+    let k = |f: &mut Function, c: i64| iconst64(f, header, c as u64);
+    let three = k(&mut f, 3);
+    let scaled = bin(&mut f, Opcode::Ishl, Type::I64, i, three);
+    let at = bin(&mut f, Opcode::Iadd, Type::I64, src, scaled);
+    let wide = ins(&mut f, header, Opcode::Load, Type::I64, &[at], Imm::None).unwrap();
+    let byte_at = bin(&mut f, Opcode::Iadd, Type::I64, i, src);
+    let one = k(&mut f, 1);
+    let byte_at = bin(&mut f, Opcode::Iadd, Type::I64, byte_at, one);
+    let byte = ins(
+        &mut f,
+        header,
+        Opcode::Load,
+        Type::I8,
+        &[byte_at],
+        Imm::None,
+    )
+    .unwrap();
+    let byte = ins(&mut f, header, Opcode::Uext, Type::I64, &[byte], Imm::None).unwrap();
+    let sum = bin(&mut f, Opcode::Iadd, Type::I64, wide, byte);
+    let sum = ins(
+        &mut f,
+        header,
+        Opcode::Ireduce,
+        Type::I32,
+        &[sum],
+        Imm::None,
+    )
+    .unwrap();
+    let two = k(&mut f, 2);
+    let scaled_j = bin(&mut f, Opcode::Ishl, Type::I64, j, two);
+    let to = bin(&mut f, Opcode::Iadd, Type::I64, scaled_j, dst);
+    ins(
+        &mut f,
+        header,
+        Opcode::Store,
+        Type::I32,
+        &[to, sum],
+        Imm::None,
+    );
+    let next_i = bin(&mut f, Opcode::Iadd, Type::I64, i, one);
+    let minus_two = k(&mut f, -2);
+    let next_j = bin(&mut f, Opcode::Iadd, Type::I64, j, minus_two);
+    let end = k(&mut f, n as i64);
+    let more = ins(
+        &mut f,
+        header,
+        Opcode::Icmp,
+        Type::I64,
+        &[next_i, end],
+        Imm::Cc(IntCC::Ne),
+    );
+    f.set_terminator(
+        header,
+        Terminator::Brif {
+            cond: more.unwrap(),
+            then_dest: BlockCall {
+                block: header,
+                args: vec![next_i, next_j],
+            },
+            else_dest: BlockCall::new(exit),
+        },
+    );
+    finish(&mut f, exit);
+    f
+}
+
+#[test]
+fn indices_stepping_through_a_loop_reach_the_same_bytes() {
+    // As above, for tables indexed by a counter: the host pointer is the
+    // masked `base + (index << shift)` where the loop is entered.
+    let mut jit = jit();
+    for n in [1, 3, 9] {
+        let mem = random_mem(n + 40);
+        let plain = indexed_walk_function(0x8, 0x90, n);
+        differential(&mut jit, &plain, &[], &mem);
+        let tagged = indexed_walk_function(0xff00_0000_0000_0008, 0x0100_0000_0000_0090, n);
+        let run = |jit: &mut vmtrans_backends::Jit, f: &Function| {
+            let code = jit.compile(f).unwrap();
+            let mut m = Machine::with_mem(typed_regs(), MEM);
+            m.mem.copy_from_slice(&mem);
+            m.run(code);
+            m.mem
+        };
+        assert_eq!(
+            run(&mut jit, &tagged),
+            run(&mut jit, &plain),
+            "{n} iterations"
+        );
+    }
+}

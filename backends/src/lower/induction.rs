@@ -1,11 +1,14 @@
-//! Host pointers that step through loops beside guest pointers.
+//! Host pointers that step through loops beside guest addresses.
 //!
-//! A guest pointer `p` that a loop header receives, and that every back
-//! edge bumps by a small constant (`p + 4`), costs a mask before each
-//! access off it (see [`super::memory`]). Instead the loop carries the
-//! host address beside it: `q`, an extra header parameter, is the masked
-//! `p` where the loop is entered and is bumped by the same constants on
-//! the back edges, and an access `p + d` in the loop is `q + d`, unmasked.
+//! A guest address that steps through a loop costs a mask before each
+//! access off it (see [`super::memory`]): a pointer `p` that the loop
+//! header receives and every back edge bumps by a small constant (`p + 4`),
+//! or a table indexed by such a counter (`base + (i << 2)`, `base` defined
+//! before the loop; aarch64 and x86_64 address so). Instead the loop
+//! carries the host address beside it: `q`, an extra header parameter, is
+//! the masked address where the loop is entered and is bumped as the
+//! address is on the back edges, and an access `p + d` in the loop is
+//! `q + d`, unmasked.
 //!
 //! Why every such access stays inside the reservation: `q` starts inside
 //! the guest space. In each iteration, some access `q + d` (with `|d|`
@@ -14,8 +17,8 @@
 //! but the guest space is. So when an iteration starts, `q` lies within a
 //! few [`STEP_LIMIT`]s of the guest space, and every access off it lands
 //! in the guest space or a guard ([`vmtrans_abi::GUEST_GUARD_BYTES`] is far
-//! larger). `q` is the masked `p` for as long as `p` stays in the guest
-//! space; a pointer that walks out of it faults, as on hardware (nothing
+//! larger). `q` is the masked address for as long as the address stays in
+//! the guest space; one that walks out of it faults, as on hardware (nothing
 //! is mapped there), where the mask would have wrapped it around.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -32,7 +35,18 @@ use super::Lower;
 /// displacement of an access through a host pointer.
 const STEP_LIMIT: i64 = 1 << 20;
 
-/// One guest pointer that gets a host pointer.
+/// An address that steps through a loop: `base + (index << shift)`, where
+/// `index` is a header parameter every back edge bumps by a constant and
+/// `base`, defined before the loop, is absent for a plain pointer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) struct Stepping {
+    pub(super) base: Option<Value>,
+    /// Position of `index` among the header's parameters.
+    pub(super) index: usize,
+    pub(super) shift: u8,
+}
+
+/// Where an address's host pointer is.
 #[derive(Clone, Copy)]
 pub(super) struct Pointer {
     /// The loop (index into [`LoopForest::loops`]).
@@ -41,14 +55,15 @@ pub(super) struct Pointer {
     pub(super) slot: usize,
 }
 
-/// The guest pointers of a function that get host pointers.
+/// The stepping addresses of a function that get host pointers.
 #[derive(Default)]
 pub(super) struct HostPointers {
-    /// Per loop header: the positions of its parameters that get one, in
-    /// the order of the extra Cranelift parameters.
-    pub(super) headers: HashMap<Block, Vec<usize>>,
-    /// Per guest pointer (a header parameter).
-    pub(super) pointers: HashMap<Value, Pointer>,
+    /// Per loop header: its loop (index into [`LoopForest::loops`]) and the
+    /// addresses that get one, in the order of the extra Cranelift
+    /// parameters.
+    pub(super) headers: HashMap<Block, (usize, Vec<Stepping>)>,
+    /// Per guest address value (a base the accesses add displacements to).
+    pub(super) addresses: HashMap<Value, Pointer>,
 }
 
 impl HostPointers {
@@ -60,28 +75,111 @@ impl HostPointers {
             let Some(edges) = edges_into(f, l) else {
                 continue;
             };
-            let bounded = bounded_bases(f, forest, l, opaque);
-            let params = &f.block(l.header).params;
-            let chosen: Vec<usize> = (0..params.len())
-                .filter(|&i| {
-                    let p = params[i];
-                    f.value_type(p) == Type::I64
-                        && bounded.contains(&p)
-                        && edges
-                            .iter()
-                            .filter(|(latch, _)| *latch)
-                            .all(|(_, call)| back_edge_step(f, p, call.args[i]).is_some())
-                })
-                .collect();
-            for (slot, &i) in chosen.iter().enumerate() {
-                out.pointers.insert(params[i], Pointer { lp, slot });
+            let steps = parameter_steps(f, l, &edges);
+            let latches = l.latches(f);
+            let mut found: Vec<(Value, Stepping)> = Vec::new();
+            let mut bounded: HashSet<Stepping> = HashSet::default();
+            for b in l.blocks() {
+                let every_iteration = latches.iter().all(|&latch| forest.dominates(b, latch));
+                for &inst in &f.block(b).insts {
+                    let Some((x, d)) = access_address(f, inst, opaque) else {
+                        continue;
+                    };
+                    let Some(key) = stepping(f, forest, l, &steps, x) else {
+                        continue;
+                    };
+                    found.push((x, key));
+                    if every_iteration && fits(d) {
+                        bounded.insert(key);
+                    }
+                }
+            }
+            let mut chosen: Vec<Stepping> = Vec::new();
+            for (x, key) in found.into_iter().filter(|(_, k)| bounded.contains(k)) {
+                let slot = match chosen.iter().position(|&k| k == key) {
+                    Some(slot) => slot,
+                    None => {
+                        chosen.push(key);
+                        chosen.len() - 1
+                    }
+                };
+                out.addresses.insert(x, Pointer { lp, slot });
             }
             if !chosen.is_empty() {
-                out.headers.insert(l.header, chosen);
+                out.headers.insert(l.header, (lp, chosen));
             }
         }
         out
     }
+}
+
+/// Per I64 parameter of `l`'s header (by value): its position and the
+/// largest bump of any back edge, for the parameters every back edge bumps
+/// by a constant.
+fn parameter_steps(
+    f: &Function,
+    l: &Loop,
+    edges: &[(bool, &BlockCall)],
+) -> HashMap<Value, (usize, i64)> {
+    let params = &f.block(l.header).params;
+    let mut steps = HashMap::default();
+    for (i, &p) in params.iter().enumerate() {
+        if f.value_type(p) != Type::I64 {
+            continue;
+        }
+        let largest = edges
+            .iter()
+            .filter(|(back, _)| *back)
+            .map(|(_, call)| back_edge_step(f, p, call.args[i]).map(i64::abs))
+            .try_fold(0, |m, s| s.map(|s| m.max(s)));
+        if let Some(largest) = largest {
+            steps.insert(p, (i, largest));
+        }
+    }
+    steps
+}
+
+/// The stepping address `x` is, if it is one whose steps stay within
+/// [`STEP_LIMIT`]: a stepping parameter, or a value defined before the loop
+/// plus a stepping parameter shifted left by 0 to 3.
+fn stepping(
+    f: &Function,
+    forest: &LoopForest,
+    l: &Loop,
+    steps: &HashMap<Value, (usize, i64)>,
+    x: Value,
+) -> Option<Stepping> {
+    let key = |base, index: Value, shift: u8| {
+        let &(position, largest) = steps.get(&index)?;
+        (largest << shift <= STEP_LIMIT).then_some(Stepping {
+            base,
+            index: position,
+            shift,
+        })
+    };
+    if steps.contains_key(&x) {
+        return key(None, x, 0);
+    }
+    let d = f.defining_inst(x)?;
+    if d.op != Opcode::Iadd || d.ty != Type::I64 {
+        return None;
+    }
+    let before_loop = |v: Value| forest.def_block(f, v).is_some_and(|b| !l.contains(b));
+    let scaled = |v: Value| -> Option<(Value, u8)> {
+        if steps.contains_key(&v) {
+            return Some((v, 0));
+        }
+        let s = f.defining_inst(v)?;
+        let k = super::i64_constant(f, *s.args.get(1)?)?;
+        (s.op == Opcode::Ishl && s.ty == Type::I64 && k <= 3).then_some((s.args[0], k as u8))
+    };
+    [(d.args[0], d.args[1]), (d.args[1], d.args[0])]
+        .into_iter()
+        .filter(|&(base, _)| before_loop(base))
+        .find_map(|(base, other)| {
+            let (index, shift) = scaled(other)?;
+            key(Some(base), index, shift)
+        })
 }
 
 /// How much a back edge passing `arg` for header parameter `p` bumps it:
@@ -113,32 +211,6 @@ fn edges_into<'f>(f: &'f Function, l: &Loop) -> Option<Vec<(bool, &'f BlockCall)
     Some(edges)
 }
 
-/// The bases of the accesses `base + d` (`|d|` at most [`STEP_LIMIT`]) in
-/// blocks of `l` that every back edge comes through: accesses made in
-/// every iteration.
-fn bounded_bases(
-    f: &Function,
-    forest: &LoopForest,
-    l: &Loop,
-    opaque: &HashSet<Inst>,
-) -> HashSet<Value> {
-    let latches = l.latches(f);
-    let mut bases = HashSet::default();
-    for b in l.blocks() {
-        if !latches.iter().all(|&latch| forest.dominates(b, latch)) {
-            continue;
-        }
-        for &inst in &f.block(b).insts {
-            if let Some((base, d)) = access_address(f, inst, opaque) {
-                if i64::from(d).abs() <= STEP_LIMIT {
-                    bases.insert(base);
-                }
-            }
-        }
-    }
-    bases
-}
-
 /// The base and displacement of guest access `inst`, when it is a plain
 /// load or store (the accesses lowered through
 /// `Lower::host_addr_disp`).
@@ -165,7 +237,7 @@ impl Lower<'_> {
             return;
         };
         self.host_pointers = HostPointers::find(self.f, forest, &self.opaque_loads);
-        for (&header, chosen) in &self.host_pointers.headers {
+        for (&header, (_, chosen)) in &self.host_pointers.headers {
             let cb = self.block(header);
             let params = chosen
                 .iter()
@@ -178,44 +250,63 @@ impl Lower<'_> {
     /// The host pointer an access `x + d` in the block being lowered goes
     /// through, if `x` has one there.
     pub(super) fn loop_host_pointer(&self, x: Value, d: i32) -> Option<cl::Value> {
-        let ptr = self.host_pointers.pointers.get(&x)?;
+        let ptr = self.host_pointers.addresses.get(&x)?;
         let l = &self.loops.as_ref()?.loops[ptr.lp];
         let inside = self.current_block.is_some_and(|b| l.contains(b));
         (inside && fits(d)).then(|| self.pointer_params[&l.header][ptr.slot])
     }
 
     /// The host pointers a branch from the block being lowered passes to
-    /// `call`'s block: bumped like their guest pointers on a back edge,
-    /// computed from the guest pointers where the loop is entered.
+    /// `call`'s block: bumped like their guest addresses on a back edge,
+    /// computed from the guest values where the loop is entered.
     pub(super) fn host_pointer_args(&mut self, call: &BlockCall) -> Vec<cl::Value> {
-        let Some(chosen) = self.host_pointers.headers.get(&call.block).cloned() else {
+        let Some((lp, chosen)) = self.host_pointers.headers.get(&call.block).cloned() else {
             return Vec::new();
         };
-        let header = call.block;
-        let params = &self.f.block(header).params;
-        let lp = self.host_pointers.pointers[&params[chosen[0]]].lp;
         let back = self
             .current_block
             .zip(self.loops.as_ref())
             .is_some_and(|(from, forest)| forest.loops[lp].contains(from));
-        let mut args = Vec::with_capacity(chosen.len());
-        for (slot, &i) in chosen.iter().enumerate() {
-            let (p, arg) = (self.f.block(header).params[i], call.args[i]);
-            let q = if back {
-                let step = back_edge_step(self.f, p, arg)
-                    .expect("every back edge bumps a chosen pointer by a constant");
-                let q = self.pointer_params[&header][slot];
-                if step == 0 {
-                    q
+        chosen
+            .iter()
+            .enumerate()
+            .map(|(slot, &key)| {
+                if back {
+                    self.stepped_host_pointer(call, slot, key)
                 } else {
-                    self.b.ins().iadd_imm_s(q, step)
+                    self.entering_host_pointer(call, key)
                 }
-            } else {
-                self.entry_host_pointer(arg)
-            };
-            args.push(q);
+            })
+            .collect()
+    }
+
+    /// A host pointer on a back edge: bumped as its address is.
+    fn stepped_host_pointer(&mut self, call: &BlockCall, slot: usize, key: Stepping) -> cl::Value {
+        let index = self.f.block(call.block).params[key.index];
+        let step = back_edge_step(self.f, index, call.args[key.index])
+            .expect("every back edge bumps a chosen index by a constant");
+        let q = self.pointer_params[&call.block][slot];
+        match step << key.shift {
+            0 => q,
+            bump => self.b.ins().iadd_imm_s(q, bump),
         }
-        args
+    }
+
+    /// A host pointer where the loop is entered: the host address of the
+    /// guest address the entering values make.
+    fn entering_host_pointer(&mut self, call: &BlockCall, key: Stepping) -> cl::Value {
+        let index = call.args[key.index];
+        let Some(base) = key.base else {
+            return self.entry_host_pointer(index);
+        };
+        let i = self.val(index);
+        let scaled = match key.shift {
+            0 => i,
+            k => self.b.ins().ishl_imm_s(i, i64::from(k)),
+        };
+        let base = self.val(base);
+        let addr = self.b.ins().iadd(base, scaled);
+        self.host_addr(addr)
     }
 }
 
@@ -304,10 +395,59 @@ mod tests {
         let order: Vec<Block> = f.layout().to_vec();
         let forest = LoopForest::new(&f, &order).expect("an entry");
         let found = HostPointers::find(&f, &forest, &HashSet::default());
-        assert!(found.pointers.contains_key(&every));
+        assert!(found.addresses.contains_key(&every));
         for p in [sometimes, reloaded, far] {
-            assert!(!found.pointers.contains_key(&p), "{p} gets no host pointer");
+            assert!(
+                !found.addresses.contains_key(&p),
+                "{p} gets no host pointer"
+            );
         }
-        assert_eq!(found.headers.values().map(Vec::len).sum::<usize>(), 1);
+        let chosen: Vec<&Stepping> = found.headers.values().flat_map(|(_, c)| c).collect();
+        assert_eq!(chosen.len(), 1);
+    }
+
+    #[test]
+    fn indexed_addresses_need_a_base_from_before_the_loop() {
+        // `table + (i << 2)` with `table` defined before the loop gets a host
+        // pointer; `(loaded) + (i << 2)`, whose base changes inside, none.
+        let regs = Arc::new(RegFile::new("r", [("pc".to_string(), Type::I64)]));
+        let mut f = Function::new("indexed", 0x1000, regs);
+        let (entry, header) = (f.add_block(), f.add_block());
+        let i = f.add_block_param(header, Type::I64);
+        let at = op(&mut f, entry, Opcode::Iconst, &[], Imm::Int(0x4000)).unwrap();
+        let table = op(&mut f, entry, Opcode::Load, &[at], Imm::None).unwrap();
+        f.set_terminator(
+            entry,
+            Terminator::Jump(BlockCall {
+                block: header,
+                args: vec![table],
+            }),
+        );
+        let two = op(&mut f, header, Opcode::Iconst, &[], Imm::Int(2)).unwrap();
+        let scaled = op(&mut f, header, Opcode::Ishl, &[i, two], Imm::None).unwrap();
+        let fixed = op(&mut f, header, Opcode::Iadd, &[table, scaled], Imm::None).unwrap();
+        let loaded = op(&mut f, header, Opcode::Load, &[fixed], Imm::None).unwrap();
+        let moving = op(&mut f, header, Opcode::Iadd, &[scaled, loaded], Imm::None).unwrap();
+        op(&mut f, header, Opcode::Store, &[moving, loaded], Imm::None);
+        let next = plus(&mut f, header, i, 1);
+        f.set_terminator(
+            header,
+            Terminator::Jump(BlockCall {
+                block: header,
+                args: vec![next],
+            }),
+        );
+        vmtrans_ir::verify::verify_function(&f).expect("the loop verifies");
+        let forest = LoopForest::new(&f, &[entry, header]).expect("an entry");
+        let found = HostPointers::find(&f, &forest, &HashSet::default());
+        assert!(found.addresses.contains_key(&fixed));
+        assert!(!found.addresses.contains_key(&moving));
+        let (_, chosen) = &found.headers[&header];
+        let expected = Stepping {
+            base: Some(table),
+            index: 0,
+            shift: 2,
+        };
+        assert_eq!(chosen, &vec![expected]);
     }
 }

@@ -120,7 +120,7 @@ fn plain_op(op: AtomicOp) -> Option<IntBin> {
 
 impl Lower<'_> {
     /// The host address of guest address `addr`.
-    fn host_addr(&mut self, addr: cl::Value) -> cl::Value {
+    pub(super) fn host_addr(&mut self, addr: cl::Value) -> cl::Value {
         let masked = self.b.ins().band_imm_s(addr, GUEST_ADDR_MASK as i64);
         self.plus_mem_base(masked)
     }
