@@ -588,23 +588,31 @@ fn pointers_stepping_through_a_loop_reach_the_same_bytes() {
     // write what the untagged ones do.
     let mut jit = jit();
     for n in [1, 2, 7] {
-        let mem = random_mem(n);
         let plain = pointer_walk_function(0x10, 0xf0, n);
-        differential(&mut jit, &plain, &[], &mem);
         let tagged = pointer_walk_function(0xff00_0000_0000_0010, 0x5a00_0000_0000_00f0, n);
-        let run = |jit: &mut vmtrans_backends::Jit, f: &Function| {
-            let code = jit.compile(f).unwrap();
-            let mut m = Machine::with_mem(typed_regs(), MEM);
-            m.mem.copy_from_slice(&mem);
-            m.run(code);
-            m.mem
-        };
-        assert_eq!(
-            run(&mut jit, &tagged),
-            run(&mut jit, &plain),
-            "{n} iterations"
-        );
+        tags_change_nothing(&mut jit, &plain, &tagged, &random_mem(n));
     }
+}
+
+/// Checks `plain` against the interpreter, and that `tagged` (the same
+/// code with tagged addresses, which the interpreter does not take) leaves
+/// memory as `plain` does.
+fn tags_change_nothing(
+    jit: &mut vmtrans_backends::Jit,
+    plain: &Function,
+    tagged: &Function,
+    mem: &[u8],
+) {
+    differential(jit, plain, &[], mem);
+    let mut run = |f: &Function| {
+        let code = jit.compile(f).unwrap();
+        let mut m = Machine::with_mem(typed_regs(), MEM);
+        m.mem.copy_from_slice(mem);
+        m.run(code);
+        m.mem
+    };
+    let (expected, got) = (run(plain), run(tagged));
+    assert_eq!(got, expected, "{}", tagged.name);
 }
 
 /// A loop of `n` iterations indexing two tables from bases defined before
@@ -700,21 +708,8 @@ fn indices_stepping_through_a_loop_reach_the_same_bytes() {
     // masked `base + (index << shift)` where the loop is entered.
     let mut jit = jit();
     for n in [1, 3, 9] {
-        let mem = random_mem(n + 40);
         let plain = indexed_walk_function(0x8, 0x90, n);
-        differential(&mut jit, &plain, &[], &mem);
         let tagged = indexed_walk_function(0xff00_0000_0000_0008, 0x0100_0000_0000_0090, n);
-        let run = |jit: &mut vmtrans_backends::Jit, f: &Function| {
-            let code = jit.compile(f).unwrap();
-            let mut m = Machine::with_mem(typed_regs(), MEM);
-            m.mem.copy_from_slice(&mem);
-            m.run(code);
-            m.mem
-        };
-        assert_eq!(
-            run(&mut jit, &tagged),
-            run(&mut jit, &plain),
-            "{n} iterations"
-        );
+        tags_change_nothing(&mut jit, &plain, &tagged, &random_mem(n + 40));
     }
 }
