@@ -713,3 +713,62 @@ fn indices_stepping_through_a_loop_reach_the_same_bytes() {
         tags_change_nothing(&mut jit, &plain, &tagged, &random_mem(n + 40));
     }
 }
+
+/// Copies the i32 at `base + (sext(index) << 2) + 0x10` to 0xf0, with the
+/// base an i64 loaded from 0 and the index an i32 loaded from 8 (so
+/// nothing bounds the base, and the index may be negative).
+fn indexed_copy_function() -> Function {
+    let mut f = Function::new("copy.indexed", 0x1000, typed_regs());
+    let b = f.add_block();
+    let load = |f: &mut Function, ty, at| {
+        let a = iconst64(f, b, at);
+        ins(f, b, Opcode::Load, ty, &[a], Imm::None).unwrap()
+    };
+    let base = load(&mut f, Type::I64, 0);
+    let index = load(&mut f, Type::I32, 8);
+    let wide = ins(&mut f, b, Opcode::Sext, Type::I64, &[index], Imm::None).unwrap();
+    let two = iconst64(&mut f, b, 2);
+    let scaled = ins(&mut f, b, Opcode::Ishl, Type::I64, &[wide, two], Imm::None).unwrap();
+    let at = ins(
+        &mut f,
+        b,
+        Opcode::Iadd,
+        Type::I64,
+        &[base, scaled],
+        Imm::None,
+    )
+    .unwrap();
+    let disp = iconst64(&mut f, b, 0x10);
+    let at = ins(&mut f, b, Opcode::Iadd, Type::I64, &[at, disp], Imm::None).unwrap();
+    let v = ins(&mut f, b, Opcode::Load, Type::I32, &[at], Imm::None).unwrap();
+    let out = iconst64(&mut f, b, 0xf0);
+    ins(&mut f, b, Opcode::Store, Type::I32, &[out, v], Imm::None);
+    finish(&mut f, b);
+    f
+}
+
+#[test]
+fn variable_indices_apply_after_the_mask() {
+    // The base is masked and the sign-extended, scaled index added after:
+    // tagged bases and negative indices reach the bytes the masked sums do.
+    let mut jit = jit();
+    let f = indexed_copy_function();
+    let code = jit.compile(&f).unwrap();
+    for (base, index) in [
+        (0xff00_0000_0000_0080u64, -4i32),
+        (0x0000_0000_0000_0040, 9),
+        (0x5a00_0000_0000_00c0, -40),
+    ] {
+        let mut m = Machine::with_mem(typed_regs(), MEM);
+        m.mem[0..8].copy_from_slice(&base.to_le_bytes());
+        m.mem[8..12].copy_from_slice(&index.to_le_bytes());
+        let at = (base.wrapping_add((i64::from(index) * 4 + 0x10) as u64) & 0xff) as usize;
+        m.mem[at..at + 4].copy_from_slice(&0x1234_5678u32.to_le_bytes());
+        m.run(code);
+        assert_eq!(
+            m.mem[0xf0..0xf4],
+            0x1234_5678u32.to_le_bytes(),
+            "{base:#x} {index}"
+        );
+    }
+}

@@ -297,7 +297,7 @@ impl Lower<'_> {
     fn entering_host_pointer(&mut self, call: &BlockCall, key: Stepping) -> cl::Value {
         let index = call.args[key.index];
         let Some(base) = key.base else {
-            return self.entry_host_pointer(index);
+            return self.host_addr_of(index);
         };
         let i = self.val(index);
         let scaled = match key.shift {

@@ -15,7 +15,9 @@
 //! registers one byte each.
 
 use cranelift_codegen::ir::{self as cl, types, AtomicRmwOp, BlockArg, InstBuilder};
-use vmtrans_abi::{helpers, GuestBase, GUEST_ADDR_BITS, GUEST_ADDR_MASK, GUEST_DISP_LIMIT};
+use vmtrans_abi::{
+    helpers, GuestBase, GUEST_ADDR_BITS, GUEST_ADDR_MASK, GUEST_DISP_LIMIT, GUEST_INDEX_BITS,
+};
 use vmtrans_ir::{AtomicOp, Function, GuestReg, Helper, Imm, Opcode, Type, Value};
 
 use super::int::IntBin;
@@ -125,9 +127,9 @@ impl Lower<'_> {
         self.plus_mem_base(masked)
     }
 
-    /// The host address of guest pointer `p` where a loop that carries a
-    /// host pointer beside it is entered (see [`super::induction`]).
-    pub(super) fn entry_host_pointer(&mut self, p: Value) -> cl::Value {
+    /// The host address of guest address `p`: masked unless the ops that
+    /// compute it keep it inside the guest space.
+    pub(super) fn host_addr_of(&mut self, p: Value) -> cl::Value {
         let v = self.val(p);
         if self.value_bits(p, VALUE_BITS_DEPTH) <= GUEST_ADDR_BITS {
             self.plus_mem_base(v)
@@ -166,6 +168,11 @@ impl Lower<'_> {
         if let Some(q) = self.loop_host_pointer(x, disp) {
             return (q, disp);
         }
+        if let Some((base, index)) = self.base_plus_index(x) {
+            let base = self.host_addr_of(base);
+            let index = self.val(index);
+            return (self.b.ins().iadd(base, index), disp);
+        }
         let xv = self.val(x);
         if self.value_bits(x, VALUE_BITS_DEPTH) > GUEST_ADDR_BITS {
             let masked = self.b.ins().band_imm_s(xv, GUEST_ADDR_MASK as i64);
@@ -179,6 +186,44 @@ impl Lower<'_> {
             return (self.b.ins().iadd(self.mem, xv), disp);
         }
         (self.plus_mem_base(xv), disp)
+    }
+
+    /// `(base, index)` when `x`, a guest address the ops that compute it do
+    /// not keep inside the guest space, is `base + index` (either order)
+    /// with `|index|` below 2^[`GUEST_INDEX_BITS`] (a sign-extended 32-bit
+    /// index, scaled, say): the access is then at the host address of
+    /// `base` plus `index`, so a loop-invariant base is masked once, outside
+    /// the loop. It differs from the masked sum only for an access that
+    /// crosses either end of the guest space, which lands in a guard.
+    fn base_plus_index(&self, x: Value) -> Option<(Value, Value)> {
+        let d = self.def_of(x)?;
+        if d.op != Opcode::Iadd
+            || d.ty != Type::I64
+            || self.value_bits(x, VALUE_BITS_DEPTH) <= GUEST_ADDR_BITS
+        {
+            return None;
+        }
+        [(d.args[0], d.args[1]), (d.args[1], d.args[0])]
+            .into_iter()
+            .find(|&(_, index)| self.index_bits(index, VALUE_BITS_DEPTH) <= GUEST_INDEX_BITS)
+    }
+
+    /// An upper bound on the magnitude of 64-bit `v` read as signed (it is
+    /// above -2^bits and below 2^bits), `depth` defining ops deep.
+    fn index_bits(&self, v: Value, depth: u32) -> u32 {
+        let unsigned = self.value_bits(v, depth);
+        let Some(d) = self.def_of(v).filter(|_| depth > 0) else {
+            return unsigned;
+        };
+        let signed = match d.op {
+            Opcode::Sext => self.ty(d.args[0]).bits(),
+            Opcode::Ishl => match self.constant(d.args[1]) {
+                Some(k) if k < 8 => self.index_bits(d.args[0], depth - 1) + k as u32,
+                _ => 64,
+            },
+            _ => 64,
+        };
+        unsigned.min(signed)
     }
 
     /// True when `v` is `ishl y, k` with `k` of 1 to 3 (an index scaled by

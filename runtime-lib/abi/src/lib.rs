@@ -226,10 +226,16 @@ pub const GUEST_ADDR_MASK: u64 = (1 << GUEST_ADDR_BITS) - 1;
 /// Bound (exclusive) on the magnitude of a displacement generated code adds
 /// after masking (see [`GUEST_ADDR_BITS`]).
 pub const GUEST_DISP_LIMIT: i64 = 1 << 30;
+/// Bound on the magnitude of a variable index generated code adds after
+/// masking: an address `base + index` with `|index|` below 2^this (a
+/// sign-extended 32-bit index scaled by up to 8) is accessed at
+/// `mem + (base & GUEST_ADDR_MASK) + index`, which differs from the masked
+/// sum only for an access that crosses either end of the guest space.
+pub const GUEST_INDEX_BITS: u32 = 35;
 /// Bytes reserved before and after the guest space so an access that
-/// crosses either end (by a displacement, or by its width at the last byte)
-/// faults instead of touching other memory.
-pub const GUEST_GUARD_BYTES: u64 = GUEST_DISP_LIMIT as u64 + (1 << 16);
+/// crosses either end (by an index and a displacement, or by its width at
+/// the last byte) faults instead of touching other memory.
+pub const GUEST_GUARD_BYTES: u64 = (1 << GUEST_INDEX_BITS) + GUEST_DISP_LIMIT as u64 + (1 << 16);
 
 /// Runtime entry points that generated code calls. All take the CPU state
 /// first; their host C signatures are given with each symbol.
