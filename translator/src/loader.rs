@@ -203,9 +203,15 @@ impl Symbol {
 
     /// Ordering among aliases at one address: global before local, then the
     /// name with fewest leading underscores, then alphabetical.
-    fn preference(&self) -> (bool, usize, &str) {
+    fn preference(&self) -> (bool, bool, usize, &str) {
         let underscores = self.name.len() - self.name.trim_start_matches('_').len();
-        (!self.global, underscores, &self.name)
+        // A function symbol before a code label at the same address.
+        (
+            self.kind == SymbolKind::Label,
+            !self.global,
+            underscores,
+            &self.name,
+        )
     }
 }
 

@@ -76,11 +76,10 @@ impl HostPointers {
                 continue;
             };
             let steps = parameter_steps(f, l, &edges);
-            let latches = l.latches(f);
             let mut found: Vec<(Value, Stepping)> = Vec::new();
             let mut bounded: HashSet<Stepping> = HashSet::default();
             for b in l.blocks() {
-                let every_iteration = latches.iter().all(|&latch| forest.dominates(b, latch));
+                let every_iteration = l.latches.iter().all(|&latch| forest.dominates(b, latch));
                 for &inst in &f.block(b).insts {
                     let Some((x, d)) = access_address(f, inst, opaque) else {
                         continue;
@@ -184,7 +183,7 @@ fn stepping(
 
 /// How much a back edge passing `arg` for header parameter `p` bumps it:
 /// `arg` is `p` or `p + c` with `|c|` at most [`STEP_LIMIT`].
-pub(super) fn back_edge_step(f: &Function, p: Value, arg: Value) -> Option<i64> {
+fn back_edge_step(f: &Function, p: Value, arg: Value) -> Option<i64> {
     if arg == p {
         return Some(0);
     }
@@ -225,7 +224,7 @@ fn access_address(f: &Function, inst: Inst, opaque: &HashSet<Inst>) -> Option<(V
 
 /// True when an access at displacement `d` off a host pointer stays
 /// within the bound the argument above needs.
-pub(super) fn fits(d: i32) -> bool {
+fn fits(d: i32) -> bool {
     i64::from(d).abs() <= STEP_LIMIT
 }
 

@@ -175,8 +175,7 @@ impl Lower<'_> {
         }
         let xv = self.val(x);
         if self.value_bits(x, VALUE_BITS_DEPTH) > GUEST_ADDR_BITS {
-            let masked = self.b.ins().band_imm_s(xv, GUEST_ADDR_MASK as i64);
-            return (self.plus_mem_base(masked), disp);
+            return (self.host_addr(xv), disp);
         }
         if self.opts.guest_base == GuestBase::Zero && self.is_scaled_index(x) {
             // x86 addressing has no index-without-base form that Cranelift

@@ -10,6 +10,8 @@ use crate::Value;
 pub struct Loop {
     /// The block every edge into the loop enters.
     pub header: Block,
+    /// The blocks that branch back to the header.
+    pub latches: Vec<Block>,
     /// Per block (by index): part of the loop.
     pub body: Vec<bool>,
     /// The header's predecessors outside the loop (where the loop is
@@ -21,14 +23,6 @@ impl Loop {
     /// True when `b` is part of the loop.
     pub fn contains(&self, b: Block) -> bool {
         self.body[b.index()]
-    }
-
-    /// The blocks of the loop that branch back to its header.
-    pub fn latches(&self, f: &Function) -> Vec<Block> {
-        f.preds(self.header)
-            .into_iter()
-            .filter(|&p| self.contains(p))
-            .collect()
     }
 
     /// The blocks of the loop.
@@ -117,7 +111,7 @@ impl LoopForest {
     fn natural_loop(&self, f: &Function, header: Block, latches: Vec<Block>) -> Loop {
         let mut body = vec![false; f.num_blocks()];
         body[header.index()] = true;
-        let mut stack = latches;
+        let mut stack = latches.clone();
         while let Some(b) = stack.pop() {
             if !std::mem::replace(&mut body[b.index()], true) {
                 stack.extend(f.preds(b).into_iter().filter(|&p| self.reachable(p)));
@@ -130,6 +124,7 @@ impl LoopForest {
             .collect();
         Loop {
             header,
+            latches,
             body,
             entries,
         }
