@@ -772,3 +772,74 @@ fn variable_indices_apply_after_the_mask() {
         );
     }
 }
+
+/// How the scalar of [`insert_into_zero_function`] is made.
+#[derive(Clone, Copy, Debug)]
+enum Scalar {
+    /// Loaded from memory (the load can fold into the insertion).
+    Loaded,
+    /// The sum of two loads, in a register whose bits above the type may
+    /// be anything.
+    Summed,
+    /// A loaded float moved to an integer (`bitcast`).
+    FromFloat,
+}
+
+/// `vinsert.ty 0, (vconst 0), x` of a scalar `x` made as `how` from the
+/// bytes at 0 and 16; the `v128` stored at 200.
+fn insert_into_zero_function(ty: Type, how: Scalar) -> Function {
+    let mut f = Function::new(
+        format!("insert_into_zero.{ty}.{how:?}"),
+        0x1000,
+        typed_regs(),
+    );
+    let b = f.add_block();
+    let (a0, a1) = (iconst64(&mut f, b, 0), iconst64(&mut f, b, 16));
+    let x = match how {
+        Scalar::Loaded => ins(&mut f, b, Opcode::Load, ty, &[a0], Imm::None),
+        Scalar::Summed => {
+            let p = ins(&mut f, b, Opcode::Load, ty, &[a0], Imm::None).unwrap();
+            let q = ins(&mut f, b, Opcode::Load, ty, &[a1], Imm::None).unwrap();
+            ins(&mut f, b, Opcode::Iadd, ty, &[p, q], Imm::None)
+        }
+        Scalar::FromFloat => {
+            let fty = if ty == Type::I32 {
+                Type::F32
+            } else {
+                Type::F64
+            };
+            let v = ins(&mut f, b, Opcode::Load, fty, &[a0], Imm::None).unwrap();
+            ins(&mut f, b, Opcode::Bitcast, ty, &[v], Imm::None)
+        }
+    }
+    .unwrap();
+    let zero = ins(&mut f, b, Opcode::Vconst, Type::V128, &[], Imm::Int(0)).unwrap();
+    let v = ins(&mut f, b, Opcode::Vinsert, ty, &[zero, x], Imm::Lane(0)).unwrap();
+    let d = iconst64(&mut f, b, 200);
+    ins(&mut f, b, Opcode::Store, Type::V128, &[d, v], Imm::None);
+    finish(&mut f, b);
+    f
+}
+
+#[test]
+fn scalars_inserted_into_a_zero_vector_clear_the_other_lanes() {
+    let mut jit = jit();
+    let mut forms = vec![];
+    for ty in [Type::I8, Type::I16, Type::I32, Type::I64] {
+        forms.extend([(ty, Scalar::Loaded), (ty, Scalar::Summed)]);
+    }
+    forms.extend([
+        (Type::I32, Scalar::FromFloat),
+        (Type::I64, Scalar::FromFloat),
+    ]);
+    for (ty, how) in forms {
+        let f = insert_into_zero_function(ty, how);
+        for seed in 1..6 {
+            // Random bytes (sums that carry out of the type) and all-ones
+            // bytes around the result, which a partial write would leave.
+            let mut mem = random_mem(seed * 977);
+            mem[200..216].fill(0xff);
+            differential(&mut jit, &f, &[], &mem);
+        }
+    }
+}

@@ -561,7 +561,7 @@ impl<'a> Lower<'a> {
             O::Vfcmp => self.vec_fcmp(self.imm_fcc(d)?, ty, a[0], a[1])?,
             O::Vsplat => self.vec_splat(ty, a[0]),
             O::Vextract => self.vec_extract(ty, a[0], self.imm_lane(d)?),
-            O::Vinsert => match self.float_into_zero(ty, d) {
+            O::Vinsert => match self.scalar_into_zero(ty, d) {
                 Some(v) => v,
                 None => self.vec_insert(ty, a[0], a[1], self.imm_lane(d)?),
             },

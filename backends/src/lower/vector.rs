@@ -652,21 +652,44 @@ impl Lower<'_> {
         Some(self.b.ins().extractlane(v, lane))
     }
 
-    /// `vinsert.I 0, (vconst 0), (bitcast.I f)` (a float scalar written to
-    /// a float register, upper bits zeroed) as one `scalar_to_vector`,
-    /// which stays in the vector register.
-    pub(super) fn float_into_zero(&mut self, ty: Type, d: &InstData) -> Option<cl::Value> {
+    /// `vinsert.I 0, (vconst 0), x` (a scalar written to a vector register,
+    /// upper bits zeroed) as one `scalar_to_vector`: `movsd`/`movq` from a
+    /// float register, a general register or memory, where inserting into
+    /// a zeroed register takes a zeroing and a `pinsr`. A float scalar the
+    /// frontends move through an integer (`bitcast.I f`) stays in its
+    /// vector register.
+    pub(super) fn scalar_into_zero(&mut self, ty: Type, d: &InstData) -> Option<cl::Value> {
         let zero = self.def_of(d.args[0])?;
-        let cast = self.def_of(d.args[1])?;
         let is_zero = zero.op == Opcode::Vconst && zero.imm == Imm::Int(0);
-        let from_float = cast.op == Opcode::Bitcast && self.ty(cast.args[0]).is_float();
-        if d.imm != Imm::Lane(0) || !is_zero || !from_float || !matches!(ty, Type::I32 | Type::I64)
-        {
+        if d.imm != Imm::Lane(0) || !is_zero {
             return None;
         }
-        let f = self.val(cast.args[0]);
-        let fty = self.ty(cast.args[0]);
-        let r = self.b.ins().scalar_to_vector(lane_vec(fty), f);
+        if let Some(f) = self.float_behind_cast(ty, d.args[1]) {
+            let fty = self.ty(f);
+            let f = self.val(f);
+            let r = self.b.ins().scalar_to_vector(lane_vec(fty), f);
+            return Some(self.v128_of(r));
+        }
+        let x = self.val(d.args[1]);
+        let r = match ty {
+            Type::I32 | Type::I64 => self.b.ins().scalar_to_vector(lane_vec(ty), x),
+            // `movd` copies 32 bits of the register: clear the bits above
+            // the lane first.
+            Type::I8 | Type::I16 => {
+                let wide = self.b.ins().uextend(types::I32, x);
+                self.b.ins().scalar_to_vector(types::I32X4, wide)
+            }
+            _ => return None,
+        };
         Some(self.v128_of(r))
+    }
+
+    /// The float `f` when `x` is `bitcast.I f` and `ty` (32 or 64 bits)
+    /// its integer type.
+    fn float_behind_cast(&self, ty: Type, x: Value) -> Option<Value> {
+        let cast = self.def_of(x)?;
+        let f = cast.args.first().copied()?;
+        let from_float = cast.op == Opcode::Bitcast && self.ty(f).is_float();
+        (from_float && matches!(ty, Type::I32 | Type::I64)).then_some(f)
     }
 }
