@@ -79,6 +79,25 @@ pub trait Lifter: Send + Sync {
     /// function being built. An instruction the lifter does not support is an
     /// error naming the address and bytes; the caller turns it into a trap.
     fn lift(&self, code: &[u8], cx: &mut LiftCx) -> Result<(), LiftError>;
+
+    /// Bits of a guest control register that lifted code tests often and
+    /// that programs almost never set (aarch64: FPCR.FZ and FPCR.DN, tested
+    /// around every float operation). A function that reads the register is
+    /// lifted twice behind a test of those bits at its entry: one copy may
+    /// take them as clear, so its tests fold away; the other is for when
+    /// they are set. `None` (the default): lift each function once.
+    fn usual_mode(&self) -> Option<UsualMode> {
+        None
+    }
+}
+
+/// See [`Lifter::usual_mode`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UsualMode {
+    /// The control register.
+    pub reg: vmtrans_ir::GuestReg,
+    /// Its bits that are usually clear.
+    pub clear: u64,
 }
 
 /// The lifter for `arch`. (Every guest ISA has a frontend; the `Result`

@@ -12,10 +12,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use vmtrans_abi::{Arch, RegKind};
-use vmtrans_ir::{Block, Function, FunctionBuilder, RegFile, TrapKind, Type, Value};
+use vmtrans_ir::{
+    Block, Function, FunctionBuilder, Imm, IntCC, Opcode, RegFile, TrapKind, Type, Value,
+};
 
 use crate::error::{hex, DecodeError};
-use crate::Lifter;
+use crate::{Lifter, UsualMode};
 
 /// An instruction the lifter cannot translate; it becomes a guest trap.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -116,6 +118,10 @@ pub struct LiftCx<'a> {
     len: u64,
     /// End of the guest block being lifted.
     block_end: u64,
+    /// In the usual-mode copy of a function lifted twice: the mode and the
+    /// other copy's blocks, where a call that returns with the mode
+    /// changed goes on.
+    usual: Option<(UsualMode, &'a BTreeMap<u64, Block>)>,
 }
 
 impl LiftCx<'_> {
@@ -209,7 +215,19 @@ impl LiftCx<'_> {
     pub fn call(&mut self, target: Value) {
         let ret = self.next_pc();
         let cont = self.block_for(ret);
-        self.b.call(target, ret, cont);
+        match self
+            .usual
+            .and_then(|(mode, other)| Some((mode, *other.get(&ret)?)))
+        {
+            // The callee may have changed the mode: test it again.
+            Some((mode, unusual)) => {
+                let check = self.b.create_block();
+                self.b.call(target, ret, check);
+                self.b.switch_to_block(check);
+                enter_by_mode(&mut self.b, mode, cont, unusual);
+            }
+            None => self.b.call(target, ret, cont),
+        }
     }
 
     /// Guest return to `target` (i64).
@@ -405,44 +423,129 @@ fn lift(
     jump_tables: &crate::JumpTables,
     mode: LiftMode,
 ) -> (Function, Vec<LiftIssue>) {
-    let regs: Arc<RegFile> = lifter.regfile();
-    let pc = pc_register(lifter, &regs);
+    let src = Source {
+        lifter,
+        code,
+        jump_tables,
+        blocks,
+    };
+    let once = lift_copies(&src, name, entry_pc, mode, None);
+    let enters_a_block = blocks.iter().any(|r| r.start == entry_pc);
+    match lifter.usual_mode() {
+        Some(usual) if !mode.multi_entry && enters_a_block && reads_reg(&once.0, usual.reg) => {
+            lift_copies(&src, name, entry_pc, mode, Some(usual))
+        }
+        _ => once,
+    }
+}
+
+/// What a function is lifted from.
+struct Source<'a> {
+    lifter: &'a dyn Lifter,
+    code: &'a dyn CodeSource,
+    jump_tables: &'a crate::JumpTables,
+    blocks: &'a [BlockRange],
+}
+
+/// Lifts the function once, or, with `usual`, twice behind a test of the
+/// usual mode at its entry (see [`Lifter::usual_mode`]).
+fn lift_copies(
+    src: &Source,
+    name: &str,
+    entry_pc: u64,
+    mode: LiftMode,
+    usual: Option<UsualMode>,
+) -> (Function, Vec<LiftIssue>) {
+    let regs: Arc<RegFile> = src.lifter.regfile();
+    let pc = pc_register(src.lifter, &regs);
     let mut b = FunctionBuilder::new(name, entry_pc, regs);
     if mode.precise_faults {
         b.set_precise_faults(pc);
     }
+    let map = block_map(&mut b, src.blocks);
+    let unusual_map = usual.map(|_| block_map(&mut b, src.blocks));
+    // The entry block only enters: guest code may branch back to its start.
+    let mut cx = LiftCx {
+        b,
+        saved_fp_flags: None,
+        blocks: &map,
+        jump_tables: src.jump_tables,
+        code: src.code,
+        pc: entry_pc,
+        len: 0,
+        block_end: entry_pc,
+        usual: usual.zip(unusual_map.as_ref()),
+    };
+    if mode.self_check {
+        check_code_unchanged(&mut cx.b, src.code, src.blocks);
+    }
+    // Entering is not a back edge: no poll.
+    match (map.get(&entry_pc), usual.zip(unusual_map.as_ref())) {
+        _ if mode.multi_entry => enter_anywhere(&mut cx.b, &map, pc),
+        (Some(&first), Some((usual, other))) => {
+            enter_by_mode(&mut cx.b, usual, first, other[&entry_pc]);
+        }
+        (Some(&first), None) => cx.b.jump(first, &[]),
+        (None, _) => cx.b.exit_to(entry_pc),
+    }
+    let mut issues = Vec::new();
+    lift_blocks(src, &mut cx, &mut issues);
+    if let Some(other) = &unusual_map {
+        cx.blocks = other;
+        cx.usual = None;
+        // The same code again: its issues are the first copy's.
+        lift_blocks(src, &mut cx, &mut Vec::new());
+    }
+    (cx.b.finish(), issues)
+}
+
+/// A block for each guest block, at its address.
+fn block_map(b: &mut FunctionBuilder, blocks: &[BlockRange]) -> BTreeMap<u64, Block> {
     let mut map = BTreeMap::new();
     for r in blocks {
         let block = b.create_block();
         b.set_block_pc(block, r.start);
         map.insert(r.start, block);
     }
-    // The entry block only enters: guest code may branch back to its start.
-    let mut cx = LiftCx {
-        b,
-        saved_fp_flags: None,
-        blocks: &map,
-        jump_tables,
-        code,
-        pc: entry_pc,
-        len: 0,
-        block_end: entry_pc,
-    };
-    if mode.self_check {
-        check_code_unchanged(&mut cx.b, code, blocks);
+    map
+}
+
+/// Lifts every guest block into its block of `cx.blocks`.
+fn lift_blocks(src: &Source, cx: &mut LiftCx, issues: &mut Vec<LiftIssue>) {
+    for r in src.blocks {
+        cx.b.switch_to_block(cx.blocks[&r.start]);
+        lift_block(src.lifter, src.code, cx, r, issues);
     }
-    // Entering is not a back edge: no poll.
-    match map.get(&entry_pc) {
-        _ if mode.multi_entry => enter_anywhere(&mut cx.b, &map, pc),
-        Some(&first) => cx.b.jump(first, &[]),
-        None => cx.b.exit_to(entry_pc),
-    }
-    let mut issues = Vec::new();
-    for r in blocks {
-        cx.b.switch_to_block(map[&r.start]);
-        lift_block(lifter, code, &mut cx, r, &mut issues);
-    }
-    (cx.b.finish(), issues)
+}
+
+/// True when `f` reads guest register `reg`.
+fn reads_reg(f: &Function, reg: vmtrans_ir::GuestReg) -> bool {
+    f.layout().iter().any(|&b| {
+        f.block(b).insts.iter().any(|&i| {
+            let d = f.inst(i);
+            d.op == Opcode::ReadReg && d.imm == Imm::Reg(reg)
+        })
+    })
+}
+
+/// The entry of a function lifted twice: to `unusual` when any of the
+/// usually clear bits is set, else to `usual` with the register redefined
+/// as its value with those bits cleared (the same value on that path), from
+/// which the optimizer folds the copy's tests of them.
+fn enter_by_mode(b: &mut FunctionBuilder, mode: UsualMode, usual: Block, unusual: Block) {
+    let ty = b.func().regs.desc(mode.reg).ty;
+    let v = b.use_reg(mode.reg);
+    let bits = b.iconst(ty, i128::from(mode.clear));
+    let set = b.band(v, bits);
+    let zero = b.iconst(ty, 0);
+    let any_set = b.icmp(IntCC::Ne, set, zero);
+    let usual_entry = b.create_block();
+    b.brif(any_set, unusual, usual_entry);
+    b.switch_to_block(usual_entry);
+    let others = b.iconst(ty, i128::from(!mode.clear));
+    let known = b.band(v, others);
+    b.def_reg(mode.reg, known);
+    b.jump(usual, &[]);
 }
 
 /// The `[start, end)` ranges of `blocks`, sorted, with overlapping and

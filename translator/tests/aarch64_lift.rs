@@ -2,8 +2,12 @@
 //! (`testsuite/tests/difftest_aarch64.rs`) does not see: flags computed
 //! only where used, and control flow shapes.
 
+use vmtrans_ir::interp::{self, Env, GuestState, InterpError, Memory, Outcome, SparseMemory};
 use vmtrans_ir::passes::{optimize_function, OptLevel, OptOptions};
 use vmtrans_ir::print::print_function;
+use vmtrans_ir::Helper;
+use vmtrans_translator::aarch64::lift::FPCR_FZ;
+use vmtrans_translator::aarch64::regs::{FPCR, FPSR};
 use vmtrans_translator::aarch64::Aarch64Lifter;
 use vmtrans_translator::lift::{lift_function, BlockRange, CodeSource, LiftIssue};
 
@@ -98,4 +102,76 @@ fn float_results_are_checked_for_nan_by_one_branch() {
         ir.matches("select").count() >= 4,
         "the NaN rule is still there: {ir}"
     );
+}
+
+/// A callee that leaves FPCR as `fpcr_after` and returns to the caller's
+/// next instruction.
+struct SetsFpcr {
+    fpcr_after: u128,
+}
+
+impl Env for SetsFpcr {
+    fn helper(
+        &mut self,
+        h: Helper,
+        _args: &[u128],
+        _state: &mut GuestState,
+        _mem: &mut dyn Memory,
+    ) -> Result<Option<u128>, InterpError> {
+        Err(InterpError::Unsupported(format!("helper {h:?}")))
+    }
+
+    fn call(
+        &mut self,
+        _target: u64,
+        state: &mut GuestState,
+        _mem: &mut dyn Memory,
+    ) -> Result<u64, InterpError> {
+        state.regs[FPCR.index()] = self.fpcr_after;
+        Ok(BASE + 8)
+    }
+}
+
+#[test]
+fn functions_with_float_code_are_lifted_for_the_usual_fpcr_and_tested_again_after_calls() {
+    // fadd d0, d1, d2; bl 0x2000; fadd d3, d1, d2: with d1 subnormal,
+    // FPSR.IDC must be raised by each add that runs with FPCR.FZ set, also
+    // when the callee set it.
+    let words: [u32; 3] = [0x1e62_2820, 0x9400_03ff, 0x1e62_2823];
+    let src = Words(words.iter().flat_map(|w| w.to_le_bytes()).collect());
+    let blocks = [
+        BlockRange {
+            start: BASE,
+            end: BASE + 8,
+        },
+        BlockRange {
+            start: BASE + 8,
+            end: BASE + 12,
+        },
+    ];
+    let (mut f, issues) = lift_function(&Aarch64Lifter, &src, "t", BASE, &blocks);
+    assert!(issues.is_empty(), "{issues:?}");
+    optimize_function(&mut f, &OptOptions::new(OptLevel::Full)).unwrap();
+    let ir = print_function(&f);
+    assert_eq!(ir.matches("fadd.f64").count(), 4, "two copies: {ir}");
+    // Only the copy for a set FZ or DN tests FZ; the other tests the mode
+    // once more after the call instead.
+    assert_eq!(ir.matches("iconst.i32 0x1000000").count(), 2, "{ir}");
+    let fz = FPCR_FZ as u128;
+    let idc = 1u128 << 7;
+    let v1 = f.regs.by_name("v1").expect("v1").index();
+    for (before, after, raised) in [(0, 0, 0), (0, fz, idc), (fz, 0, idc), (fz, fz, idc)] {
+        let mut state = GuestState::new(&f.regs);
+        state.regs[FPCR.index()] = before;
+        state.regs[v1] = 1; // the smallest subnormal double
+        let mut env = SetsFpcr { fpcr_after: after };
+        let out = interp::run(&f, &mut state, &mut SparseMemory::new(), &mut env, 1000).unwrap();
+        assert_eq!(out, Outcome::Exit(BASE + 12));
+        assert_eq!(
+            state.regs[FPSR.index()] & idc,
+            raised,
+            "FPCR {before:#x} then {after:#x}"
+        );
+        assert_eq!(state.regs[FPCR.index()], after, "FPCR is the callee's");
+    }
 }

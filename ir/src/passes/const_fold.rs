@@ -13,6 +13,7 @@ use crate::interp::{effect_of, eval_pure};
 use crate::ops::{Imm, IntCC, Opcode};
 use crate::types::Type;
 
+use super::known_bits::known_zero_bits;
 use super::util::{reverse_post_order, Subst};
 use super::Pass;
 
@@ -26,7 +27,10 @@ impl Pass for ConstFold {
     }
 
     fn run(&self, f: &mut Function) -> bool {
-        let mut st = Folder::default();
+        let mut st = Folder {
+            known_zero: known_zero_bits(f),
+            ..Folder::default()
+        };
         let mut changed = false;
         for b in reverse_post_order(f) {
             for inst in f.block(b).insts.clone() {
@@ -49,6 +53,8 @@ impl Pass for ConstFold {
 #[derive(Default)]
 struct Folder {
     consts: HashMap<Value, u128>,
+    /// Known-zero bits of integer values ([`known_zero_bits`]).
+    known_zero: HashMap<Value, u128>,
     subst: Subst,
     /// Instructions replaced by an operand (now unused).
     dead: HashSet<Inst>,
@@ -63,6 +69,18 @@ enum Simplified {
 impl Folder {
     fn constant(&self, v: Value) -> Option<u128> {
         self.consts.get(&self.subst.resolve(v)).copied()
+    }
+
+    /// True when `args` of a `band` are a constant and a value known to be
+    /// zero in all of its bits (`(x & !FZ) & FZ`, also after a loop carried
+    /// `x & !FZ` around).
+    fn tests_known_zeros(&self, args: &[Value]) -> bool {
+        let [a, b] = args else {
+            return false;
+        };
+        let zeros = |v: Value| self.known_zero.get(&v).copied().unwrap_or(0);
+        let covers = |x: Value, c: Value| self.constant(c).is_some_and(|c| zeros(x) & c == c);
+        covers(*a, *b) || covers(*b, *a)
     }
 
     /// Folds or simplifies one instruction; true when it changed.
@@ -124,6 +142,7 @@ impl Folder {
             Opcode::Imul if is(0, 1) => y(),
             Opcode::Imul | Opcode::Band if is(0, 0) || is(1, 0) => k(0),
             Opcode::BandNot if is(0, 0) => k(0),
+            Opcode::Band if self.tests_known_zeros(args) => k(0),
             Opcode::Band if is(1, ones) => x(),
             Opcode::Band if is(0, ones) => y(),
             Opcode::Bor if is(0, ones) || is(1, ones) => k(ones),

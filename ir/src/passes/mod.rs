@@ -23,6 +23,7 @@ mod block_params;
 mod const_fold;
 mod dce;
 mod float_bits;
+mod known_bits;
 pub mod loops;
 mod regs;
 mod util;

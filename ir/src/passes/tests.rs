@@ -150,6 +150,83 @@ fn folding_constants_identities_and_branches() {
 }
 
 #[test]
+fn testing_a_bit_that_a_mask_cleared_folds() {
+    // `(a & !0x10) & 0x10` is zero whatever `a` is; `(a & !0x10) & 0x11`
+    // is not.
+    let out = apply(
+        "function f @0x0 {
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = iconst.i64 0xffffffffffffffef
+             v2 = band.i64 v0, v1
+             v3 = iconst.i64 0x10
+             v4 = band.i64 v3, v2
+             v5 = iconst.i64 0x0
+             v6 = icmp.i64 ne v4, v5
+             v7 = iconst.i64 0x11
+             v8 = band.i64 v2, v7
+             write_reg.i64 %b, v8
+             brif v6, block1, block2
+         block1:
+             exit v0
+         block2:
+             exit v2
+         }",
+        &[&ConstFold, &Dce],
+    );
+    assert_body(
+        &out,
+        "block0:
+         v0 = read_reg.i64 %a
+         v1 = iconst.i64 0xffffffffffffffef
+         v2 = band.i64 v0, v1
+         v3 = iconst.i64 0x11
+         v4 = band.i64 v2, v3
+         write_reg.i64 %b, v4
+         jump block1
+         block1:
+         exit v2",
+    );
+}
+
+#[test]
+fn bits_cleared_before_a_loop_stay_known_around_it() {
+    // `v3` is `a & !0x10` on entry and `v3 | 0x1` around the loop: bit
+    // 0x10 is clear in every value it takes, bit 0x1 is not.
+    let out = apply(
+        "function f @0x0 {
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = iconst.i64 0xffffffffffffffef
+             v2 = band.i64 v0, v1
+             jump block1(v2)
+         block1(v3: i64):
+             v4 = iconst.i64 0x10
+             v5 = band.i64 v3, v4
+             v6 = iconst.i64 0x0
+             v7 = icmp.i64 ne v5, v6
+             brif v7, block2, block3
+         block2:
+             exit v0
+         block3:
+             v8 = iconst.i64 0x1
+             v9 = bor.i64 v3, v8
+             v10 = band.i64 v9, v8
+             v11 = icmp.i64 ne v10, v6
+             brif v11, block4, block1(v9)
+         block4:
+             exit v3
+         }",
+        &[&ConstFold, &Dce],
+    );
+    assert!(
+        !out.contains("exit v0"),
+        "the test of bit 0x10 folds\n{out}"
+    );
+    assert!(out.contains("brif"), "the test of bit 0x1 stays\n{out}");
+}
+
+#[test]
 fn folding_uses_the_interpreter_for_every_family() {
     let out = apply(
         "function f @0x0 {

@@ -30,6 +30,13 @@ impl Lifter for Aarch64Lifter {
         Arch::Aarch64
     }
 
+    fn usual_mode(&self) -> Option<crate::UsualMode> {
+        Some(crate::UsualMode {
+            reg: regs::FPCR,
+            clear: lift::FPCR_FZ | lift::FPCR_DN,
+        })
+    }
+
     fn decode(&self, code: &[u8], addr: u64) -> Result<InsnInfo, DecodeError> {
         let insn = decode::decode(code, addr)?;
         Ok(InsnInfo {

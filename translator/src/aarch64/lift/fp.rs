@@ -77,7 +77,7 @@ fn arm_nan(cx: &mut LiftCx, ops: &[Value]) -> Value {
         acc = cx.b.select(s, quieted, acc);
     }
     let fpcr = cx.b.use_reg(FPCR);
-    let dn_bit = k(cx, Type::I32, 1 << 25);
+    let dn_bit = k(cx, Type::I32, super::FPCR_DN);
     let dn = cx.b.band(fpcr, dn_bit);
     let zero = k(cx, Type::I32, 0);
     let dn = cx.b.icmp(IntCC::Ne, dn, zero);
@@ -163,7 +163,7 @@ pub(super) fn vector_input_denormal(cx: &mut LiftCx, ty: Type, q: bool, ops: &[V
 /// a branch instead of the check itself.
 fn when_flushing(cx: &mut LiftCx, check: impl FnOnce(&mut LiftCx)) {
     let fpcr = cx.b.use_reg(FPCR);
-    let fz_bit = k(cx, Type::I32, 1 << 24);
+    let fz_bit = k(cx, Type::I32, super::FPCR_FZ);
     let fz = cx.b.band(fpcr, fz_bit);
     let zero = k(cx, Type::I32, 0);
     let flushing = cx.b.icmp(IntCC::Ne, fz, zero);

@@ -26,6 +26,11 @@ use vmtrans_ir::{Function, Imm, IntCC, Opcode, Type, Value, ValueDef};
 use super::regs::{x, C, N, SP, V, Z};
 use crate::lift::{LiftCx, LiftError};
 
+/// FPCR.FZ: flush subnormal operands and results to zero.
+pub const FPCR_FZ: u64 = 1 << 24;
+/// FPCR.DN: NaN results are the default NaN.
+pub const FPCR_DN: u64 = 1 << 25;
+
 /// What lifting one instruction gives.
 pub(crate) type Lifted = Result<(), LiftError>;
 
