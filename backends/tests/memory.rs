@@ -843,3 +843,49 @@ fn scalars_inserted_into_a_zero_vector_clear_the_other_lanes() {
         }
     }
 }
+
+/// Moves the float at 0 (as `ty`, I32 or I64 bits) to 200 three ways: its
+/// bits as a float and back, negated as a float, and the low lane of the
+/// `v128` at 16 to 216.
+fn float_move_function(ty: Type) -> Function {
+    let fty = if ty == Type::I32 {
+        Type::F32
+    } else {
+        Type::F64
+    };
+    let mut f = Function::new(format!("float_moves.{ty}"), 0x1000, typed_regs());
+    let b = f.add_block();
+    let a = iconst64(&mut f, b, 0);
+    let bits = ins(&mut f, b, Opcode::Load, ty, &[a], Imm::None).unwrap();
+    let x = ins(&mut f, b, Opcode::Bitcast, fty, &[bits], Imm::None).unwrap();
+    let back = ins(&mut f, b, Opcode::Bitcast, ty, &[x], Imm::None).unwrap();
+    let d = iconst64(&mut f, b, 200);
+    ins(&mut f, b, Opcode::Store, ty, &[d, back], Imm::None);
+    let neg = ins(&mut f, b, Opcode::Fneg, fty, &[x], Imm::None).unwrap();
+    let neg_bits = ins(&mut f, b, Opcode::Bitcast, ty, &[neg], Imm::None).unwrap();
+    let d = iconst64(&mut f, b, 208);
+    ins(&mut f, b, Opcode::Store, ty, &[d, neg_bits], Imm::None);
+    let a = iconst64(&mut f, b, 16);
+    let v = ins(&mut f, b, Opcode::Load, Type::V128, &[a], Imm::None).unwrap();
+    let low = ins(&mut f, b, Opcode::Vextract, ty, &[v], Imm::Lane(0)).unwrap();
+    let d = iconst64(&mut f, b, 216);
+    ins(&mut f, b, Opcode::Store, ty, &[d, low], Imm::None);
+    finish(&mut f, b);
+    f
+}
+
+#[test]
+fn floats_move_through_memory_bit_for_bit() {
+    let mut jit = jit();
+    // Signalling and quiet NaNs with payloads, a subnormal and random bits.
+    let patterns: [u64; 4] = [0x7ff0_0000_0000_0001, 0xfff8_dead_beef_0001, 1, 0x7fa0_0001];
+    for ty in [Type::I32, Type::I64] {
+        let f = float_move_function(ty);
+        for (i, p) in patterns.iter().enumerate() {
+            let mut mem = random_mem(i as u64 * 31 + 7);
+            mem[0..8].copy_from_slice(&p.to_le_bytes());
+            mem[16..24].copy_from_slice(&p.rotate_left(7).to_le_bytes());
+            differential(&mut jit, &f, &[], &mem);
+        }
+    }
+}

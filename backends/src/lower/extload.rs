@@ -4,17 +4,26 @@
 //! extension itself lowers to nothing. Cranelift merges a load into an
 //! extension only from 32 bits up, so without this every `lbu`/`ldrb`/
 //! `movzx` from memory cost a load and a second, register `movzx`.
+//!
+//! Likewise a 32- or 64-bit load whose only use reinterprets it as a float
+//! (`bitcast.f64 (load.i64 a)`: how the frontends read a float register's
+//! bits from memory) is emitted as a float load, straight into a vector
+//! register (`movsd`), and the `bitcast` lowers to nothing; otherwise it
+//! would be a `mov` to a general register and a `movq` across.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use vmtrans_ir::{Function, Inst, Opcode, Type, Value, ValueDef};
 
-/// The loads to emit extended and the extensions they absorb.
+/// The loads to emit extended (or as floats) and the extensions (or
+/// bitcasts) they absorb.
 #[derive(Default)]
 pub(super) struct ExtendingLoads {
     /// Per load: sign-extending, and the type it extends to.
     loads: HashMap<Inst, (bool, Type)>,
-    /// The extensions whose operand is already extended.
+    /// Per load: the float type to load instead.
+    float_loads: HashMap<Inst, Type>,
+    /// The extensions and bitcasts whose operand already has their result.
     absorbed: HashSet<Inst>,
 }
 
@@ -27,23 +36,27 @@ impl ExtendingLoads {
         for &b in f.layout() {
             for &ext in &f.block(b).insts {
                 let d = f.inst(ext);
-                let signed = match d.op {
-                    Opcode::Uext => false,
-                    Opcode::Sext => true,
-                    _ => continue,
+                let Some(&arg) = d.args.first() else {
+                    continue;
                 };
-                let arg = d.args[0];
                 let ValueDef::Result(load) = f.value(arg).def else {
                     continue;
                 };
                 let is_plain_load = f.inst(load).op == Opcode::Load && !opaque.contains(&load);
-                if is_plain_load
-                    && uses[arg.index()] == 1
-                    && extends_in_memory(f.value_type(arg), d.ty)
-                {
-                    out.loads.insert(load, (signed, d.ty));
-                    out.absorbed.insert(ext);
+                if !is_plain_load || uses[arg.index()] != 1 {
+                    continue;
                 }
+                let from = f.value_type(arg);
+                match d.op {
+                    Opcode::Uext | Opcode::Sext if extends_in_memory(from, d.ty) => {
+                        out.loads.insert(load, (d.op == Opcode::Sext, d.ty));
+                    }
+                    Opcode::Bitcast if d.ty.is_float() && from.is_int() => {
+                        out.float_loads.insert(load, d.ty);
+                    }
+                    _ => continue,
+                }
+                out.absorbed.insert(ext);
             }
         }
         out
@@ -54,7 +67,13 @@ impl ExtendingLoads {
         self.loads.get(&inst).copied()
     }
 
-    /// True when extension `inst` receives an already extended value.
+    /// The float type load `inst` is emitted as, if it is one of them.
+    pub(super) fn float_type(&self, inst: Inst) -> Option<Type> {
+        self.float_loads.get(&inst).copied()
+    }
+
+    /// True when extension or bitcast `inst` receives a value that already
+    /// has its result.
     pub(super) fn absorbs(&self, inst: Inst) -> bool {
         self.absorbed.contains(&inst)
     }

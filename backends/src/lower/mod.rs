@@ -451,7 +451,7 @@ impl<'a> Lower<'a> {
             O::Parity => self.parity(ty, a[0]),
             O::Icmp => self.icmp(self.imm_cc(d)?, ty, a[0], a[1]),
             O::Select => self.b.ins().select(a[0], a[1], a[2]),
-            O::Uext | O::Sext
+            O::Uext | O::Sext | O::Bitcast
                 if self
                     .current
                     .is_some_and(|i| self.extending_loads.absorbs(i)) =>
@@ -491,10 +491,16 @@ impl<'a> Lower<'a> {
             }
             O::Load => match self.current.and_then(|i| self.extending_loads.extension(i)) {
                 Some((signed, to)) => self.extending_load(signed, ty, to, d.args[0]),
-                None => self.load(ty, d.args[0]),
+                None => {
+                    let as_float = self
+                        .current
+                        .and_then(|i| self.extending_loads.float_type(i));
+                    self.load(as_float.unwrap_or(ty), d.args[0])
+                }
             },
             O::Store => {
-                self.store(d.args[0], a[1]);
+                let x = self.float_to_store(d.args[1]).unwrap_or(a[1]);
+                self.store(d.args[0], x);
                 return Ok(None);
             }
             O::ReadReg => self.read_reg(self.imm_reg(d)?, ty),

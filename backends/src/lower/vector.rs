@@ -684,6 +684,34 @@ impl Lower<'_> {
         Some(self.v128_of(r))
     }
 
+    /// A 32- or 64-bit integer `x` to be stored, as the float it holds when
+    /// it is one: a float's bits (`bitcast.I f`) or the low lane of a
+    /// vector register (`vextract.I 0, v`, as frontends store a float
+    /// register). A float store (`movsd`/`movss`) writes the same bytes
+    /// from the vector register, where a `pextrq` to memory takes two
+    /// micro-ops and a `movq` to a general register one more instruction.
+    pub(super) fn float_to_store(&mut self, x: Value) -> Option<cl::Value> {
+        let ty = self.ty(x);
+        if !matches!(ty, Type::I32 | Type::I64) {
+            return None;
+        }
+        if let Some(f) = self.float_behind_cast(ty, x) {
+            return Some(self.val(f));
+        }
+        let d = self.def_of(x)?;
+        if d.op != Opcode::Vextract || d.imm != Imm::Lane(0) {
+            return None;
+        }
+        let fty = if ty == Type::I32 {
+            Type::F32
+        } else {
+            Type::F64
+        };
+        let v = self.val(d.args[0]);
+        let v = self.as_vec(v, lane_vec(fty));
+        Some(self.b.ins().extractlane(v, 0))
+    }
+
     /// The float `f` when `x` is `bitcast.I f` and `ty` (32 or 64 bits)
     /// its integer type.
     fn float_behind_cast(&self, ty: Type, x: Value) -> Option<Value> {
