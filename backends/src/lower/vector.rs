@@ -588,6 +588,19 @@ impl Lower<'_> {
     }
 
     pub(super) fn vec_extract(&mut self, ty: Type, x: cl::Value, lane: u8) -> cl::Value {
+        // Lane 0 of 32 or 64 bits: a float lane 0 is the register itself,
+        // and moving its bits out is one `movd`/`movq`, where `pextrd`/
+        // `pextrq` take two micro-ops.
+        let through_float = match (ty, lane) {
+            (Type::I32, 0) => Some(Type::F32),
+            (Type::I64, 0) => Some(Type::F64),
+            _ => None,
+        };
+        if let Some(fty) = through_float {
+            let v = self.as_vec(x, lane_vec(fty));
+            let f = self.b.ins().extractlane(v, 0);
+            return self.cast(cl_type(ty), f);
+        }
         let v = self.as_vec(x, lane_vec(ty));
         self.b.ins().extractlane(v, lane)
     }
