@@ -89,6 +89,13 @@ const RISCV64: &[Snippet] = &[
         asm: "andi a1, a1, 255; slli a1, a1, 2; lui a0, 0x77; add a0, a0, a1; lw a0, 1024(a0)",
         blocks: &[&[0x0ff5_f593, 0x0025_9593, 0x0007_7537, 0x00b5_0533, 0x4005_2503]],
     },
+    // A sign-extended 32-bit index: only the base is masked, the index
+    // is added after the mask (`base_plus_index`).
+    Snippet {
+        name: "lw_sext_index",
+        asm: "sext.w a2, a2; slli a2, a2, 2; add a2, a1, a2; lw a0, 0(a2)",
+        blocks: &[&[0x0006_061b, 0x0026_1613, 0x00c5_8633, 0x0006_2503]],
+    },
     Snippet { name: "slli", asm: "slli a0, a1, 3", blocks: &[&[0x0035_9513]] },
     Snippet { name: "sh1add", asm: "sh1add a0, a1, a2", blocks: &[&[0x20c5_a533]] },
     Snippet { name: "mul", asm: "mul a0, a1, a2", blocks: &[&[0x02c5_8533]] },
@@ -152,6 +159,11 @@ const AARCH64: &[Snippet] = &[
         name: "ldr_indexed",
         asm: "ldr w0, [x1, x2, lsl #2]",
         blocks: &[&[0xb862_7820]],
+    },
+    Snippet {
+        name: "ldr_sxtw",
+        asm: "ldr w0, [x1, w2, sxtw #2]",
+        blocks: &[&[0xb862_d820]],
     },
     Snippet {
         name: "cmp_branch",
