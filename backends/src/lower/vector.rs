@@ -588,18 +588,12 @@ impl Lower<'_> {
     }
 
     pub(super) fn vec_extract(&mut self, ty: Type, x: cl::Value, lane: u8) -> cl::Value {
-        // Lane 0 of 32 or 64 bits: a float lane 0 is the register itself,
-        // and moving its bits out is one `movd`/`movq`, where `pextrd`/
-        // `pextrq` take two micro-ops.
-        let through_float = match (ty, lane) {
-            (Type::I32, 0) => Some(Type::F32),
-            (Type::I64, 0) => Some(Type::F64),
-            _ => None,
-        };
-        if let Some(fty) = through_float {
-            let v = self.as_vec(x, lane_vec(fty));
-            let f = self.b.ins().extractlane(v, 0);
-            return self.cast(cl_type(ty), f);
+        // Moving the bits of a float lane 0 out is one `movd`/`movq`, where
+        // `pextrd`/`pextrq` take two micro-ops.
+        if lane == 0 {
+            if let Some(f) = self.low_float_lane(ty, x) {
+                return self.cast(cl_type(ty), f);
+            }
         }
         let v = self.as_vec(x, lane_vec(ty));
         self.b.ins().extractlane(v, lane)
@@ -705,9 +699,6 @@ impl Lower<'_> {
     /// micro-ops and a `movq` to a general register one more instruction.
     pub(super) fn float_to_store(&mut self, x: Value) -> Option<cl::Value> {
         let ty = self.ty(x);
-        if !matches!(ty, Type::I32 | Type::I64) {
-            return None;
-        }
         if let Some(f) = self.float_behind_cast(ty, x) {
             return Some(self.val(f));
         }
@@ -715,12 +706,18 @@ impl Lower<'_> {
         if d.op != Opcode::Vextract || d.imm != Imm::Lane(0) {
             return None;
         }
-        let fty = if ty == Type::I32 {
-            Type::F32
-        } else {
-            Type::F64
-        };
         let v = self.val(d.args[0]);
+        self.low_float_lane(ty, v)
+    }
+
+    /// Lane 0 of vector `v` as a float of the width of `ty` (I32 or I64):
+    /// the vector register itself, no instruction.
+    fn low_float_lane(&mut self, ty: Type, v: cl::Value) -> Option<cl::Value> {
+        let fty = match ty {
+            Type::I32 => Type::F32,
+            Type::I64 => Type::F64,
+            _ => return None,
+        };
         let v = self.as_vec(v, lane_vec(fty));
         Some(self.b.ins().extractlane(v, 0))
     }
