@@ -22,7 +22,7 @@ use vmtrans_abi::{artifact, Arch, ArtifactHeader, ABI_VERSION};
 use vmtrans_ir::Module as IrModule;
 
 use crate::codegen::{compile_clif, declare_guest_function, CompiledFunction};
-use crate::lower::lower_function;
+use crate::lower::{body_signature, has_linkage, lower_function, lower_wrapper};
 use crate::target::aot_isa;
 use crate::{BackendError, CompileOptions};
 
@@ -51,44 +51,58 @@ pub fn compile_object(
         .map_err(|e| BackendError::Object(e.to_string()))
 }
 
-/// The ids of a module's functions: by entry PC for the ordinary ones
-/// (direct calls use them), and one per multi-entry variant (index in the
-/// module → id; only the entry table refers to them).
+/// The ids of a module's functions, by index in the module: the entry
+/// the runtime calls (contract signature) and the body direct calls use
+/// (the same function when there is no linkage, see
+/// [`crate::lower::has_linkage`]); and the bodies of the ordinary
+/// functions by entry PC, for direct calls. A multi-entry variant is only
+/// in the entry table.
 struct FunctionIds {
+    functions: Vec<(FuncId, FuncId)>,
     by_entry: HashMap<u64, FuncId>,
-    variants: HashMap<usize, FuncId>,
 }
 
 impl FunctionIds {
-    /// The id of the module's function `index`.
-    fn of(&self, module: &IrModule, index: usize) -> FuncId {
-        match self.variants.get(&index) {
-            Some(&id) => id,
-            None => self.by_entry[&module.functions[index].entry_pc],
-        }
+    /// The runtime entry of the module's function `index`.
+    fn of(&self, index: usize) -> FuncId {
+        self.functions[index].0
     }
 }
 
 /// Declares every function (exported, so debuggers and the runtime see
-/// them); a multi-entry variant gets its own symbol (`…_entries`).
+/// them); a multi-entry variant gets its own symbol (`…_entries`). A
+/// body behind a wrapper is local, named `…_body`.
 fn declare_functions(
     obj: &mut ObjectModule,
     module: &IrModule,
 ) -> Result<FunctionIds, BackendError> {
     let mut ids = FunctionIds {
+        functions: Vec::with_capacity(module.functions.len()),
         by_entry: HashMap::new(),
-        variants: HashMap::new(),
     };
-    for (i, f) in module.functions.iter().enumerate() {
-        if !f.extra_entries.is_empty() {
+    for f in &module.functions {
+        let variant = !f.extra_entries.is_empty();
+        let entry = if variant {
             let name = format!("{}_entries", vmtrans_abi::function_symbol(f.entry_pc));
             let sig = crate::lower::host_signature(obj);
-            ids.variants
-                .insert(i, obj.declare_function(&name, Linkage::Export, &sig)?);
-            continue;
-        }
-        let id = declare_guest_function(obj, f.entry_pc, Linkage::Export)?;
-        if ids.by_entry.insert(f.entry_pc, id).is_some() {
+            obj.declare_function(&name, Linkage::Export, &sig)?
+        } else {
+            declare_guest_function(obj, f.entry_pc, Linkage::Export)?
+        };
+        let body = if has_linkage(&f.regs) {
+            let name = format!(
+                "{}_body",
+                obj.declarations()
+                    .get_function_decl(entry)
+                    .linkage_name(entry)
+            );
+            let sig = body_signature(obj, &f.regs);
+            obj.declare_function(&name, Linkage::Local, &sig)?
+        } else {
+            entry
+        };
+        ids.functions.push((entry, body));
+        if !variant && ids.by_entry.insert(f.entry_pc, body).is_some() {
             return Err(BackendError::DuplicateEntry(f.entry_pc));
         }
     }
@@ -101,7 +115,7 @@ fn declare_functions(
 fn table_entries(module: &IrModule, ids: &FunctionIds) -> Vec<(u64, FuncId)> {
     let mut entries: Vec<(u64, FuncId)> = Vec::new();
     for (i, f) in module.functions.iter().enumerate() {
-        let id = ids.of(module, i);
+        let id = ids.of(i);
         if f.extra_entries.is_empty() {
             entries.push((f.entry_pc, id));
         } else {
@@ -125,9 +139,13 @@ fn compile_functions(
     let callees = |pc: u64| ids.by_entry.get(&pc).copied();
     let mut fctx = FunctionBuilderContext::new();
     let mut lowered = Vec::with_capacity(module.functions.len());
-    for (i, f) in module.functions.iter().enumerate() {
+    for (f, &(entry, body)) in module.functions.iter().zip(&ids.functions) {
         let clif = lower_function(obj, f, &callees, opts, &mut fctx)?;
-        lowered.push((ids.of(module, i), f.name.as_str(), clif));
+        lowered.push((body, f.name.as_str(), clif));
+        if entry != body {
+            let wrapper = lower_wrapper(obj, &f.regs, body, &mut fctx)?;
+            lowered.push((entry, f.name.as_str(), wrapper));
+        }
     }
     let isa = obj.isa();
     let compile = |(id, name, clif)| compile_clif(isa, id, name, clif);

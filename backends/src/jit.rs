@@ -14,7 +14,9 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 use vmtrans_ir::Function;
 
-use crate::lower::{guest_pc_of, host_signature, lower_function};
+use crate::lower::{
+    body_signature, guest_pc_of, has_linkage, host_signature, lower_function, lower_wrapper,
+};
 use crate::target::host_isa;
 use crate::{BackendError, CompileOptions};
 
@@ -71,9 +73,13 @@ fn libcall(name: &str) -> Option<*const u8> {
 pub struct JitFunction {
     /// Entry address ([`HostFn`] signature).
     pub code: *const u8,
-    /// Size of the code in bytes.
+    /// The translated body: `code` itself, or the function `code` wraps
+    /// when registers are handed over in host registers (see
+    /// [`crate::lower::has_linkage`]).
+    pub body: *const u8,
+    /// Size of the body's code in bytes.
     pub size: usize,
-    /// `(start, end, guest pc)`: host code offsets `start..end` come from
+    /// `(start, end, guest pc)`: body code offsets `start..end` come from
     /// the guest instruction at `guest pc` (as the lifter recorded it);
     /// sorted by `start`. Best effort: an op Cranelift folds into a later
     /// one (a load into its user) is attributed to the later one.
@@ -149,40 +155,61 @@ impl Jit {
         let mut by_pc: HashMap<u64, FuncId> = HashMap::new();
         let mut ids = Vec::with_capacity(fs.len());
         for f in fs {
-            let id = self.module.declare_anonymous_function(&sig)?;
-            if by_pc.insert(f.entry_pc, id).is_some() {
+            let entry = self.module.declare_anonymous_function(&sig)?;
+            let body = if has_linkage(&f.regs) {
+                let body_sig = body_signature(&self.module, &f.regs);
+                self.module.declare_anonymous_function(&body_sig)?
+            } else {
+                entry
+            };
+            if by_pc.insert(f.entry_pc, body).is_some() {
                 return Err(BackendError::DuplicateEntry(f.entry_pc));
             }
-            ids.push(id);
+            ids.push((entry, body));
         }
         let callees = |pc: u64| by_pc.get(&pc).copied();
         let mut contexts = Vec::with_capacity(fs.len());
-        for f in fs {
+        for (f, &(entry, body)) in fs.iter().zip(&ids) {
             let clif = lower_function(&mut self.module, f, &callees, &self.opts, &mut self.fctx)?;
-            contexts.push(Context::for_function(clif));
+            let wrapper = if entry == body {
+                None
+            } else {
+                let w = lower_wrapper(&mut self.module, &f.regs, body, &mut self.fctx)?;
+                Some(Context::for_function(w))
+            };
+            contexts.push((Context::for_function(clif), wrapper));
         }
         self.check_imports()?;
         let mut infos = Vec::with_capacity(fs.len());
-        for ((f, &id), ctx) in fs.iter().zip(&ids).zip(&mut contexts) {
-            self.module.define_function(id, ctx).map_err(|e| match e {
-                cranelift_module::ModuleError::Compilation(c) => BackendError::Codegen {
-                    function: f.name.clone(),
-                    message: cranelift_codegen::print_errors::pretty_error(&ctx.func, c),
-                },
-                other => other.into(),
-            })?;
+        for ((f, &(entry, body)), (ctx, wrapper)) in fs.iter().zip(&ids).zip(&mut contexts) {
+            self.define(f, body, ctx)?;
+            if let Some(w) = wrapper {
+                self.define(f, entry, w)?;
+            }
             infos.push(code_info(f.entry_pc, ctx));
         }
         self.module.finalize_definitions()?;
         Ok(ids
             .iter()
             .zip(infos)
-            .map(|(&id, (size, guest_pcs))| JitFunction {
-                code: self.module.get_finalized_function(id),
+            .map(|(&(entry, body), (size, guest_pcs))| JitFunction {
+                code: self.module.get_finalized_function(entry),
+                body: self.module.get_finalized_function(body),
                 size,
                 guest_pcs,
             })
             .collect())
+    }
+
+    /// Compiles the CLIF in `ctx` as function `id`, lowered from `f`.
+    fn define(&mut self, f: &Function, id: FuncId, ctx: &mut Context) -> Result<(), BackendError> {
+        self.module.define_function(id, ctx).map_err(|e| match e {
+            cranelift_module::ModuleError::Compilation(c) => BackendError::Codegen {
+                function: f.name.clone(),
+                message: cranelift_codegen::print_errors::pretty_error(&ctx.func, c),
+            },
+            other => other.into(),
+        })
     }
 
     /// Every imported symbol must be provided by the lookup (checked once

@@ -385,3 +385,140 @@ fn errors_are_reported_not_panics() {
         Err(BackendError::DuplicateEntry(0x1000))
     ));
 }
+
+// ---- registers handed over in host registers ----
+
+/// The riscv64 file with a linkage: sp, ra, a0, a1 into callees; those
+/// and s0-s2 back.
+fn linked_regs() -> std::sync::Arc<RegFile> {
+    std::sync::Arc::new(RegFile::clone(&riscv_regs()).with_linkage(
+        &["sp", "ra", "a0", "a1"],
+        &["sp", "ra", "a0", "a1", "s0", "s1", "s2"],
+    ))
+}
+
+fn linked(name: &str) -> GuestReg {
+    linked_regs().by_name(name).unwrap()
+}
+
+/// Optimized like the translator's functions, so the write-backs the
+/// linkage replaces are gone.
+fn optimized(mut f: vmtrans_ir::Function) -> vmtrans_ir::Function {
+    vmtrans_ir::passes::optimize_function(&mut f, &Default::default()).unwrap();
+    f
+}
+
+/// a0 = 40, a1 = 2, s0 = 5, s3 = 7; call `target` (from a5 when `None`)
+/// returning to 0x1010; then a2 = a0 + s0 + s3 and exit to 0x5000.
+fn linked_caller(target: Option<u64>) -> vmtrans_ir::Function {
+    let mut b = FunctionBuilder::new("caller", 0x1000, linked_regs());
+    for (r, v) in [("a0", 40), ("a1", 2), ("s0", 5), ("s3", 7), ("ra", 0x1010)] {
+        let v = b.iconst(Type::I64, v);
+        b.def_reg(linked(r), v);
+    }
+    let t = match target {
+        Some(pc) => b.iconst(Type::I64, pc as i128),
+        None => b.use_reg(linked("a5")),
+    };
+    let cont = b.create_block();
+    b.call(t, 0x1010, cont);
+    b.switch_to_block(cont);
+    let a0 = b.use_reg(linked("a0"));
+    let s0 = b.use_reg(linked("s0"));
+    let s3 = b.use_reg(linked("s3"));
+    let sum = b.iadd(a0, s0);
+    let sum = b.iadd(sum, s3);
+    b.def_reg(linked("a2"), sum);
+    b.exit_to(0x5000);
+    optimized(b.finish())
+}
+
+/// At `pc`: a0 = a0 + a1, s0 = 100, s3 += 1, return to ra.
+fn linked_callee(pc: u64) -> vmtrans_ir::Function {
+    let mut b = FunctionBuilder::new("callee", pc, linked_regs());
+    let a0 = b.use_reg(linked("a0"));
+    let a1 = b.use_reg(linked("a1"));
+    let sum = b.iadd(a0, a1);
+    b.def_reg(linked("a0"), sum);
+    let hundred = b.iconst(Type::I64, 100);
+    b.def_reg(linked("s0"), hundred);
+    let s3 = b.use_reg(linked("s3"));
+    let one = b.iconst(Type::I64, 1);
+    let s3 = b.iadd(s3, one);
+    b.def_reg(linked("s3"), s3);
+    let ra = b.use_reg(linked("ra"));
+    b.ret(ra);
+    optimized(b.finish())
+}
+
+/// Runs `code` and checks what the linked caller and callee computed.
+fn check_linked_run(code: *const u8) {
+    let regs = linked_regs();
+    let mut m = Machine::new(regs.clone());
+    assert_eq!(m.run(code), (exit::JUMP, 0x5000));
+    let r = |n: &str| regs.by_name(n).unwrap().index();
+    assert_eq!(m.reg(r("a0")), 42, "a0 from the callee");
+    assert_eq!(m.reg(r("s0")), 100, "s0 from the callee");
+    assert_eq!(m.reg(r("s3")), 8, "s3 through the state");
+    assert_eq!(m.reg(r("a2")), 42 + 100 + 8);
+}
+
+#[test]
+fn registers_go_to_a_direct_callee_and_back_in_host_registers() {
+    let caller = linked_caller(Some(0x2000));
+    let text = vmtrans_ir::print::print_function(&caller);
+    // a0 and a1 go in, a0 and s0 come back by the linkage: the state does
+    // not see a0 and a1 at the call; s0 and s3 go in through the state.
+    let at_call = &text[..text.find("    call ").expect("a call")];
+    for reg in ["a0", "a1"] {
+        assert!(
+            !at_call.contains(&format!("write_reg.i64 %{reg},")),
+            "{text}"
+        );
+        assert!(at_call.contains(&format!("link_out.i64 %{reg},")), "{text}");
+    }
+    assert!(at_call.contains("write_reg.i64 %s0,"), "{text}");
+    assert!(at_call.contains("write_reg.i64 %s3,"), "{text}");
+    assert!(!text.contains("read_reg.i64 %a0"), "{text}");
+    assert!(!text.contains("read_reg.i64 %s0"), "{text}");
+    let mut jit = jit();
+    let code = jit.compile_batch(&[caller, linked_callee(0x2000)]).unwrap();
+    take_log();
+    check_linked_run(code[0]);
+    assert!(take_log().is_empty(), "a direct call needs no runtime help");
+}
+
+#[test]
+fn registers_reach_callees_entered_through_the_runtime_by_the_state() {
+    let mut jit = jit();
+    // The wrapper (the runtime's entry) moves the linkage through the state.
+    let callee = jit.compile(&linked_callee(0x2000)).unwrap();
+    // SAFETY: JIT code with the translated-function signature.
+    register_callee(0x2000, unsafe {
+        std::mem::transmute::<*const u8, HostFn>(callee)
+    });
+    let code = jit.compile(&linked_caller(None)).unwrap();
+    take_log();
+    let regs = linked_regs();
+    let mut m = Machine::new(regs.clone());
+    m.set_reg(regs.by_name("a5").unwrap().index(), 0x2000);
+    assert_eq!(m.run(code), (exit::JUMP, 0x5000));
+    assert_eq!(take_log(), ["call 0x2000"]);
+    assert_eq!(m.reg(regs.by_name("a2").unwrap().index()), 150);
+
+    // A direct callee that jumps: the runtime runs the rest, and the
+    // caller takes the linkage from the state.
+    let body = jit.compile(&linked_callee(0x2100)).unwrap();
+    // SAFETY: as above.
+    register_callee(0x2100, unsafe {
+        std::mem::transmute::<*const u8, HostFn>(body)
+    });
+    let mut jumper = FunctionBuilder::new("jumper", 0x2000, linked_regs());
+    jumper.exit_to(0x2100);
+    let code = jit
+        .compile_batch(&[linked_caller(Some(0x2000)), optimized(jumper.finish())])
+        .unwrap();
+    take_log();
+    check_linked_run(code[0]);
+    assert_eq!(take_log(), ["continue 0x2100"]);
+}

@@ -90,7 +90,32 @@ impl FunctionBuilder {
             precise_pc: None,
         };
         b.current = Some(entry);
+        let handed_in = b.func.regs.link_in.clone();
+        b.receive_linkage(entry, &handed_in);
         b
+    }
+
+    /// Defines each of `regs` in `block` (just selected, still empty) as
+    /// the value the host linkage hands over there. They count as
+    /// defined, so every sync point writes them back where the CPU state
+    /// must hold them.
+    fn receive_linkage(&mut self, block: Block, regs: &[GuestReg]) {
+        for &reg in regs {
+            let ty = self.func.regs.desc(reg).ty;
+            let v = self.ins_value(Opcode::LinkIn, ty, &[], Imm::Reg(reg));
+            self.locals.insert((block, reg), LocalDef::Val(v));
+            self.defined.insert(reg);
+        }
+    }
+
+    /// Hands the current value of each of `regs` to the host linkage of
+    /// the call or return about to end the selected block.
+    fn hand_over_linkage(&mut self, regs: &[GuestReg]) {
+        for &reg in regs {
+            let v = self.use_reg(reg);
+            let ty = self.func.regs.desc(reg).ty;
+            self.ins(Opcode::LinkOut, ty, &[v], Imm::Reg(reg));
+        }
     }
 
     /// The function being built (read-only).
@@ -435,6 +460,8 @@ impl FunctionBuilder {
     /// `cont` when the callee returns there. Registers are reloaded from the
     /// CPU state after the call (in a landing block the builder adds).
     pub fn call(&mut self, target: Value, return_pc: u64, cont: Block) {
+        let handed_in = self.func.regs.link_in.clone();
+        self.hand_over_linkage(&handed_in);
         let landing = self.func.add_block();
         self.func.set_block_pc(landing, Some(return_pc));
         self.reload_on_entry.insert(landing);
@@ -445,11 +472,15 @@ impl FunctionBuilder {
         });
         self.sealed.insert(landing);
         self.current = Some(landing);
+        let handed_back = self.func.regs.link_out.clone();
+        self.receive_linkage(landing, &handed_back);
         self.jump(cont, &[]);
     }
 
     /// Guest return to `pc`.
     pub fn ret(&mut self, pc: Value) {
+        let handed_back = self.func.regs.link_out.clone();
+        self.hand_over_linkage(&handed_back);
         self.terminate(Terminator::Return { pc });
     }
 

@@ -78,6 +78,14 @@ pub struct RegFile {
     pub name: String,
     /// Registers in index order.
     pub regs: Vec<RegDesc>,
+    /// Registers a guest call hands to its callee through the host linkage
+    /// (`link_out` before the call, `link_in` at the callee's entry)
+    /// rather than the CPU state; empty when everything goes through the
+    /// state.
+    pub link_in: Vec<GuestReg>,
+    /// Registers a guest return hands back to the caller through the host
+    /// linkage (`link_out` before the return, `link_in` after the call).
+    pub link_out: Vec<GuestReg>,
 }
 
 impl RegFile {
@@ -93,7 +101,22 @@ impl RegFile {
                     call_scratch: false,
                 })
                 .collect(),
+            link_in: Vec::new(),
+            link_out: Vec::new(),
         }
+    }
+
+    /// Sets the registers handed over through the host linkage at calls
+    /// ([`RegFile::link_in`]) and returns ([`RegFile::link_out`]); panics
+    /// on a name that is not in the file.
+    pub fn with_linkage(mut self, into_callee: &[&str], back: &[&str]) -> RegFile {
+        let find = |file: &RegFile, n: &str| {
+            file.by_name(n)
+                .unwrap_or_else(|| panic!("linkage register {n} is not in {}", file.name))
+        };
+        self.link_in = into_callee.iter().map(|n| find(&self, n)).collect();
+        self.link_out = back.iter().map(|n| find(&self, n)).collect();
+        self
     }
 
     /// Marks the registers called `names` as [`RegDesc::call_scratch`].

@@ -26,6 +26,12 @@
 //! use [`FunctionBuilder::use_reg`]/[`FunctionBuilder::def_reg`] instead and
 //! the builder makes SSA values of registers, writing them back only at sync
 //! points (helper calls, guest calls, returns, exits, traps).
+//! A register file may name *linkage* registers ([`RegFile::link_in`],
+//! [`RegFile::link_out`]): the builder hands their values to a `call` or
+//! `ret` with `link_out` and receives them at a function's entry and after
+//! a call with `link_in`, and the backend passes them in host registers;
+//! the interpreter (like a file without a linkage) moves them through the
+//! CPU state, which is the same thing as far as guest code can tell.
 //!
 //! **Flags.** Condition flags are ordinary registers of type `i1` (x86 CF, PF,
 //! AF, ZF, SF, OF; aarch64 N, Z, C, V), each computed by its own ops

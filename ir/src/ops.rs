@@ -113,6 +113,8 @@ macro_rules! for_each_op {
             Store store Store "Store to guest address.",
             ReadReg read_reg ReadReg "Read a guest register from the CPU state.",
             WriteReg write_reg WriteReg "Write a guest register to the CPU state.",
+            LinkIn link_in ReadReg "The value of a guest register the host linkage hands over: a parameter at a function's entry, a callee's result in a call's landing block (the CPU state's value when there is no linkage).",
+            LinkOut link_out WriteReg "Hand a guest register's value to the host linkage for the call or return ending the block (a CPU state write when there is no linkage).",
             AtomicRmw atomic_rmw AtomicRmw "Atomic read-modify-write; yields the old value.",
             AtomicCas atomic_cas AtomicCas "Atomic compare-and-swap; yields the old value.",
             Fence fence Fence "Full memory fence.",

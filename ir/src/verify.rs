@@ -420,7 +420,7 @@ impl<'a> Verifier<'a> {
                 r.0
             ));
         };
-        let operand_ok = d.op != Opcode::WriteReg || args[0] == desc.ty;
+        let operand_ok = !matches!(d.op, Opcode::WriteReg | Opcode::LinkOut) || args[0] == desc.ty;
         if d.ty == desc.ty && operand_ok {
             Ok(())
         } else {

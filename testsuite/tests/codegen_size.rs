@@ -310,9 +310,9 @@ fn mask_addresses(text: &str) -> String {
 
 /// The host code of a compiled function.
 fn code_bytes(f: &JitFunction) -> &[u8] {
-    // SAFETY: the JIT placed `f.size` bytes of code at `f.code`, valid
+    // SAFETY: the JIT placed `f.size` bytes of code at `f.body`, valid
     // while the `Jit` that compiled them lives (it outlives this borrow).
-    unsafe { std::slice::from_raw_parts(f.code, f.size) }
+    unsafe { std::slice::from_raw_parts(f.body, f.size) }
 }
 
 /// The golden texts of one suite: sizes and disassembly.

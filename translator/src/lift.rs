@@ -56,6 +56,7 @@ pub fn regfile_for(arch: Arch) -> RegFile {
             .map(|r| (r.name.to_string(), ir_type(r.kind))),
     )
     .with_call_scratch(arch.call_scratch_registers())
+    .with_linkage(arch.linkage_registers().0, arch.linkage_registers().1)
 }
 
 /// The register file of `arch`, built once and shared by every function

@@ -73,7 +73,11 @@ impl Lower<'_> {
             } => self.guest_call(*target, *return_pc, cont)?,
             Terminator::Return { pc } => {
                 let pc = self.val(*pc);
-                self.leave(exit::RETURN, pc);
+                let r = self.b.ins().iconst(types::I64, exit::RETURN as i64);
+                self.store_header(header::EXIT_REASON, r);
+                let mut results = vec![pc];
+                results.extend(self.return_linkage());
+                self.b.ins().return_(&results);
             }
             Terminator::Exit { pc } => {
                 let pc = self.val(*pc);
@@ -114,11 +118,13 @@ impl Lower<'_> {
             .store(self.state_flags, v, self.state, offset as i32);
     }
 
-    /// Stores `reason` in the header and returns `pc`.
+    /// Stores `reason` (not `RETURN`) in the header and returns `pc`.
     fn leave(&mut self, reason: u64, pc: cl::Value) {
         let r = self.b.ins().iconst(types::I64, reason as i64);
         self.store_header(header::EXIT_REASON, r);
-        self.b.ins().return_(&[pc]);
+        let mut results = vec![pc];
+        results.extend(self.unused_linkage());
+        self.b.ins().return_(&results);
     }
 
     /// A switch through Cranelift's jump-table/compare-tree builder; cases
@@ -171,19 +177,26 @@ impl Lower<'_> {
         let i64t = types::I64;
         let target_v = self.val(target);
         let direct = self.constant(target).and_then(|pc| (self.callees)(pc));
-        let pc = match direct {
+        let handed = self.call_linkage();
+        let (pc, results) = match direct {
             Some(id) => {
                 let f = self.module.declare_func_in_func(id, self.b.func);
-                let mem = self.mem_arg();
-                self.call(f, &[self.state, mem])
+                let args = self.body_args(&handed);
+                let call = self.b.ins().call(f, &args);
+                let results = self.b.inst_results(call).to_vec();
+                (results[0], results[1..].to_vec())
             }
             None => {
+                self.store_call_linkage(&handed);
                 let f = self.import(helpers::CALL, &[i64t, i64t, i64t], &[i64t])?;
                 let mem = self.mem_arg();
-                self.call(f, &[self.state, mem, target_v])
+                let pc = self
+                    .call(f, &[self.state, mem, target_v])
+                    .expect("the call helper returns a PC");
+                (pc, self.load_return_linkage())
             }
-        }
-        .expect("translated functions return a PC");
+        };
+        self.receive_linkage(&results);
 
         // Fast path: the callee returned to the expected address.
         let (cb, cargs) = self.dest(cont);
@@ -208,11 +221,20 @@ impl Lower<'_> {
         let check = self.b.create_block();
         let pc_p = self.b.append_block_param(check, i64t);
         let reason_p = self.b.append_block_param(check, i64t);
+        let linkage_p: Vec<cl::Value> = self
+            .return_linkage_types()
+            .into_iter()
+            .map(|ty| self.b.append_block_param(check, ty))
+            .collect();
         let jumped = self
             .b
             .ins()
             .icmp_imm_s(IntCC::Equal, reason, exit::JUMP as i64);
-        let now = [BlockArg::Value(pc), BlockArg::Value(reason)];
+        let now: Vec<BlockArg> = [pc, reason]
+            .iter()
+            .chain(&results)
+            .map(|&v| BlockArg::Value(v))
+            .collect();
         self.b.ins().brif(jumped, resume, &[], check, &now);
 
         self.b.switch_to_block(resume);
@@ -223,7 +245,12 @@ impl Lower<'_> {
             .call(f, &[self.state, mem, pc])
             .expect("continue returns a PC");
         let reason2 = self.load_exit_reason();
-        let later = [BlockArg::Value(pc2), BlockArg::Value(reason2)];
+        let from_state = self.load_return_linkage();
+        let later: Vec<BlockArg> = [pc2, reason2]
+            .iter()
+            .chain(&from_state)
+            .map(|&v| BlockArg::Value(v))
+            .collect();
         self.b.ins().jump(check, &later);
 
         // Continue in line only on a return to the expected address.
@@ -239,11 +266,15 @@ impl Lower<'_> {
             .icmp_imm_s(IntCC::Equal, pc_p, return_pc as i64);
         let ok = self.b.ins().band(returned, expected);
         let leave = self.b.create_block();
+        self.receive_linkage(&linkage_p);
         self.b.ins().brif(ok, cb, &cargs, leave, &[]);
 
+        // Passed up as the callee left: its reason is in the header.
         self.b.switch_to_block(leave);
         self.b.set_cold_block(leave);
-        self.b.ins().return_(&[pc_p]);
+        let mut passed = vec![pc_p];
+        passed.extend(&linkage_p);
+        self.b.ins().return_(&passed);
         Ok(())
     }
 

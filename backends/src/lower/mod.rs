@@ -1,8 +1,10 @@
 //! IR → Cranelift IR, one function at a time.
 //!
 //! [`lower_function`] builds the CLIF of one IR function with the host C
-//! signature `extern "C" fn(state: *mut u8, mem: *mut u8) -> u64`; it
-//! declares the runtime helpers it calls in the `&mut dyn Module` it is
+//! signature `extern "C" fn(state: *mut u8, mem: *mut u8) -> u64`, or, when
+//! its register file hands registers over in host registers, the body
+//! signature of [`linkage`] (then [`lower_wrapper`] builds the function
+//! with the C signature that enters the body); it declares the runtime helpers it calls in the `&mut dyn Module` it is
 //! given, so the AOT object module and the JIT module share every line.
 //! Compiling the CLIF to machine code is a separate step (see
 //! [`crate::codegen`]).
@@ -37,6 +39,7 @@ mod extload;
 mod float;
 mod induction;
 mod int;
+mod linkage;
 mod memory;
 mod opaque;
 mod vector;
@@ -62,6 +65,8 @@ use crate::{BackendError, CompileOptions};
 use float::{FpOp, MinMax};
 use int::{FlagOp, IntBin, IntUn, ShiftOp};
 use vector::{VBin, VReduce, VUn};
+
+pub use linkage::{body_signature, has_linkage, lower_wrapper};
 
 /// Finds the translated function (in the same Cranelift module) of a guest
 /// entry PC, for direct calls.
@@ -89,7 +94,7 @@ pub fn lower_function(
 ) -> Result<cl::Function, BackendError> {
     vmtrans_ir::verify::verify_function(func)?;
     let layout = RegLayout::new(&func.regs)?;
-    let sig = host_signature(module);
+    let sig = body_signature(module, &func.regs);
     let mut clif = cl::Function::with_name_signature(UserFuncName::default(), sig);
     let built = build_clif(module, func, layout, callees, opts, fctx, &mut clif);
     if built.is_err() {
@@ -120,7 +125,17 @@ fn build_clif(
     b.append_block_params_for_function_params(cl_entry);
     b.switch_to_block(cl_entry);
     let params = b.block_params(cl_entry).to_vec();
-    let mut lower = Lower::new(b, module, func, layout, callees, opts, blocks, params);
+    let mut lower = Lower::new(
+        b,
+        module,
+        func,
+        layout,
+        callees,
+        opts,
+        blocks,
+        params.clone(),
+    );
+    lower.init_linkage(&params);
     lower.loops = LoopForest::new(func, &order);
     lower.add_host_pointers();
     for &block in &order {
@@ -239,6 +254,8 @@ pub(crate) struct Lower<'a> {
     pointer_params: HashMap<Block, Vec<cl::Value>>,
     /// The block being lowered.
     current_block: Option<Block>,
+    /// Registers handed over in host registers (see [`linkage`]).
+    link: linkage::LinkVars,
 }
 
 /// One accessor per immediate kind: the immediate of that kind, or the
@@ -315,6 +332,7 @@ impl<'a> Lower<'a> {
             host_pointers: induction::HostPointers::default(),
             pointer_params: HashMap::default(),
             current_block: None,
+            link: linkage::LinkVars::default(),
         }
     }
 
@@ -504,6 +522,11 @@ impl<'a> Lower<'a> {
                 return Ok(None);
             }
             O::ReadReg => self.read_reg(self.imm_reg(d)?, ty),
+            O::LinkIn => self.link_in(self.imm_reg(d)?),
+            O::LinkOut => {
+                self.link_out(self.imm_reg(d)?, a[0]);
+                return Ok(None);
+            }
             O::WriteReg => {
                 self.write_reg(self.imm_reg(d)?, a[0]);
                 return Ok(None);

@@ -144,6 +144,8 @@ fn dispatch(op: Opcode, ty: Type, imm: &Imm, a: &Args, dyn_rm: Option<RoundingMo
         | O::Store
         | O::ReadReg
         | O::WriteReg
+        | O::LinkIn
+        | O::LinkOut
         | O::AtomicRmw
         | O::AtomicCas
         | O::Fence

@@ -12,7 +12,10 @@
 //! `read_reg r`, a helper call, a guest call, or leaving the function
 //! (`ret`, `exit`, `trap`) — and is removed. Guest calls and returns do not
 //! observe the registers the guest ABI leaves undefined there
-//! ([`crate::RegDesc::call_scratch`], the condition flags).
+//! ([`crate::RegDesc::call_scratch`], the condition flags), nor the ones
+//! they hand over through the host linkage ([`crate::RegFile::link_in`] at
+//! calls, [`crate::RegFile::link_out`] at returns: `link_out` carries their
+//! values, and `link_in`, which this pass leaves alone, receives them).
 //!
 //! Out of loops (before both): a write-back of a value defined outside a
 //! loop, in a block that leaves the function from the loop (a poll exit),
@@ -215,9 +218,8 @@ fn step_dead(f: &Function, inst: Inst, dead: &mut Dead) -> bool {
 fn dead_at_exit(f: &Function, b: Block, ins: &[Option<Dead>], nregs: usize) -> Dead {
     match &f.block(b).term {
         Some(Terminator::Jump(_) | Terminator::Brif { .. } | Terminator::Switch { .. }) => {}
-        Some(Terminator::Call { .. } | Terminator::Return { .. }) => {
-            return f.regs.regs.iter().map(|r| r.call_scratch).collect();
-        }
+        Some(Terminator::Call { .. }) => return unobserved_at_linkage(f, &f.regs.link_in),
+        Some(Terminator::Return { .. }) => return unobserved_at_linkage(f, &f.regs.link_out),
         Some(_) | None => return vec![false; nregs],
     }
     let mut result = vec![true; nregs];
@@ -229,6 +231,17 @@ fn dead_at_exit(f: &Function, b: Block, ins: &[Option<Dead>], nregs: usize) -> D
         }
     }
     result
+}
+
+/// The registers whose state value a guest call or return does not
+/// observe: the call-scratch ones, and the ones it hands over through the
+/// host linkage (`handed`).
+fn unobserved_at_linkage(f: &Function, handed: &[GuestReg]) -> Dead {
+    let mut dead: Dead = f.regs.regs.iter().map(|r| r.call_scratch).collect();
+    for r in handed {
+        dead[r.index()] = true;
+    }
+    dead
 }
 
 /// Per block (by index), the deadness on entry (`None`: unreachable).

@@ -58,6 +58,37 @@ impl Arch {
         }
     }
 
+    /// The registers a direct call between translated functions hands over
+    /// in host registers instead of the CPU state: `(into the callee, back
+    /// to the caller)`. The first list is the stack pointer, the return
+    /// address where the guest keeps it in a register, and the first
+    /// argument registers; the second adds the return values and the first
+    /// callee-saved registers a callee restores just before it returns.
+    /// Every register that goes in comes back: otherwise each return would
+    /// store a register the callee received in a host register (a `ret`
+    /// shows the caller every register that does not come back).
+    /// At most four go in (two of the six host argument registers carry the
+    /// state and guest memory pointers) and seven come back (the guest PC takes the
+    /// eighth return register), the register budget of Cranelift's `tail`
+    /// convention on x86_64. Entries from the runtime go through a wrapper
+    /// with the plain contract signature that moves them through the state.
+    pub fn linkage_registers(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            Arch::Riscv64 => (
+                &["sp", "ra", "a0", "a1"],
+                &["sp", "ra", "a0", "a1", "s0", "s1", "s2"],
+            ),
+            Arch::Aarch64 => (
+                &["sp", "x30", "x0", "x1"],
+                &["sp", "x30", "x0", "x1", "x19", "x20", "x29"],
+            ),
+            Arch::X86_64 => (
+                &["rsp", "rdi", "rsi", "rdx"],
+                &["rsp", "rax", "rdi", "rsi", "rdx", "rbx", "rbp"],
+            ),
+        }
+    }
+
     /// Whether this guest's instruction fetch sees its own stores without a
     /// cache-maintenance instruction (x86: code may be rewritten and run
     /// with no flush). The JIT then lifts code it finds outside the image
@@ -635,6 +666,24 @@ pub static X86_64_REGS: &[RegSpec] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn linkage_registers_are_64_bit_registers_that_fit_the_host_linkage() {
+        for arch in Arch::ALL {
+            let (into, back) = arch.linkage_registers();
+            assert!(into.len() <= 4 && back.len() <= 7, "{arch}");
+            for name in into.iter().chain(back) {
+                let spec = arch.registers().iter().find(|r| r.name == *name);
+                assert_eq!(spec.map(|r| r.kind), Some(RegKind::I64), "{arch} {name}");
+            }
+            for name in into {
+                assert!(
+                    back.contains(name),
+                    "{arch}: {name} goes in but does not come back"
+                );
+            }
+        }
+    }
 
     #[test]
     fn offsets_are_aligned_and_disjoint() {
