@@ -598,8 +598,14 @@ impl FunctionBuilder {
 
     fn write_back(&mut self, sync: &SyncPoint, defined: &[GuestReg], needed: Option<&[bool]>) {
         let mut writes = Vec::new();
+        let regs = Arc::clone(&self.func.regs);
+        // A linkage register is written back at a resuming exit even where
+        // it is dead: the write matches the one at every other exit, so the
+        // register pass can hoist them all out of a loop together instead
+        // of keeping the handed-over value live through it.
+        let linkage = |r: GuestReg| regs.link_in.contains(&r) || regs.link_out.contains(&r);
         for &reg in defined {
-            if needed.is_some_and(|live| !live[reg.index()]) {
+            if needed.is_some_and(|live| !live[reg.index()]) && !linkage(reg) {
                 continue;
             }
             let value = match sync.locals.get(&reg) {
