@@ -7,6 +7,9 @@
 //! by the return-address check: a callee that left with `JUMP` is resumed
 //! once through [`vmtrans_abi::helpers::CONTINUE`]; a `RETURN` to the
 //! expected address continues in line; anything else is returned as is.
+//! A direct call passes the linkage registers to the callee's body and
+//! takes its results (see [`super::linkage`]); after a call through the
+//! runtime, or a resumed one, they come from the CPU state.
 
 use cranelift_codegen::ir::{self as cl, condcodes::IntCC, types, BlockArg, InstBuilder};
 use cranelift_frontend::Switch;
