@@ -127,7 +127,6 @@ impl Lower<'_> {
         if !has_linkage(regs) {
             return;
         }
-
         for &r in regs.link_in.iter().chain(&regs.link_out) {
             if self.link.var(r).is_none() {
                 let var = self.b.declare_var(cl_type(regs.desc(r).ty));
@@ -164,11 +163,9 @@ impl Lower<'_> {
         }
     }
 
-    /// The current values of `regs`' variables.
+    /// The current values of `regs`' variables (none without a linkage:
+    /// the lists are then empty).
     fn link_values(&mut self, regs: &[GuestReg]) -> Vec<cl::Value> {
-        if !has_linkage(&self.f.regs) {
-            return Vec::new();
-        }
         regs.iter()
             .map(|&r| {
                 let var = self.link_var(r);
@@ -229,9 +226,6 @@ impl Lower<'_> {
     /// The `link_out` registers as the state holds them (after a callee
     /// entered through the runtime).
     pub(super) fn load_return_linkage(&mut self) -> Vec<cl::Value> {
-        if !has_linkage(&self.f.regs) {
-            return Vec::new();
-        }
         let regs = self.f.regs.link_out.clone();
         regs.iter()
             .map(|&r| self.read_reg(r, self.f.regs.desc(r).ty))
@@ -240,9 +234,6 @@ impl Lower<'_> {
 
     /// The Cranelift types of the `link_out` registers.
     pub(super) fn return_linkage_types(&self) -> Vec<cl::Type> {
-        if !has_linkage(&self.f.regs) {
-            return Vec::new();
-        }
         let regs = &self.f.regs;
         regs.link_out
             .iter()
