@@ -125,7 +125,36 @@ impl Lower<'_> {
     fn leave(&mut self, reason: u64, pc: cl::Value) {
         let r = self.b.ins().iconst(types::I64, reason as i64);
         self.store_header(header::EXIT_REASON, r);
-        let mut results = vec![pc];
+        self.jump_to_leave_block(pc);
+    }
+
+    /// Returns `pc` (the exit reason is in the header already) through
+    /// the function's one leave block. Sharing it keeps the return's
+    /// fixed result registers and the placeholder linkage results out of
+    /// every exit, so they constrain register allocation in one cold
+    /// place only.
+    fn jump_to_leave_block(&mut self, pc: cl::Value) {
+        let leave = match self.leave_block {
+            Some(block) => block,
+            None => {
+                let block = self.b.create_block();
+                self.b.append_block_param(block, types::I64);
+                self.b.set_cold_block(block);
+                self.leave_block = Some(block);
+                block
+            }
+        };
+        self.b.ins().jump(leave, &[BlockArg::Value(pc)]);
+    }
+
+    /// Fills the leave block, when some exit needed it: `return pc`, with
+    /// placeholders in the linkage slots (see [`super::linkage`]).
+    pub(super) fn fill_leave_block(&mut self) {
+        let Some(block) = self.leave_block else {
+            return;
+        };
+        self.b.switch_to_block(block);
+        let mut results = vec![self.b.block_params(block)[0]];
         results.extend(self.unused_linkage());
         self.b.ins().return_(&results);
     }
@@ -272,7 +301,9 @@ impl Lower<'_> {
         self.receive_linkage(&linkage_p);
         self.b.ins().brif(ok, cb, &cargs, leave, &[]);
 
-        // Passed up as the callee left: its reason is in the header.
+        // Passed up as the callee left: its reason is in the header. A
+        // callee that returned to another address than `return_pc` left
+        // its results in `linkage_p`, so they go up too.
         self.b.switch_to_block(leave);
         self.b.set_cold_block(leave);
         let mut passed = vec![pc_p];

@@ -141,6 +141,7 @@ fn build_clif(
     for &block in &order {
         lower.lower_block(block)?;
     }
+    lower.fill_leave_block();
     lower.b.seal_all_blocks();
     lower.b.finalize(frontend_config);
     Ok(())
@@ -256,6 +257,9 @@ pub(crate) struct Lower<'a> {
     current_block: Option<Block>,
     /// Registers handed over in host registers (see [`linkage`]).
     link: linkage::LinkVars,
+    /// The one block every exit and trap returns through, once needed
+    /// (see [`Lower::leave`]).
+    leave_block: Option<cl::Block>,
 }
 
 /// One accessor per immediate kind: the immediate of that kind, or the
@@ -333,6 +337,7 @@ impl<'a> Lower<'a> {
             pointer_params: HashMap::default(),
             current_block: None,
             link: linkage::LinkVars::default(),
+            leave_block: None,
         }
     }
 
