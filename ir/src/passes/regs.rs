@@ -3,7 +3,8 @@
 //! Forward (must-availability over the CFG): the pass tracks, per guest
 //! register, a value the CPU state is known to hold — after `read_reg r`
 //! (its result) or `write_reg r, v` (`v`) on every path, with no helper call
-//! or guest call in between. Then
+//! or guest call in between; at a merge, a block parameter that receives
+//! the known value on every incoming edge. Then
 //! - a `read_reg r` where the value is known is replaced by that value;
 //! - a `write_reg r, v` where the state already holds `v` is removed.
 //!
@@ -34,7 +35,7 @@ use crate::function::{Block, Function, GuestReg, Inst, Terminator, Value};
 use crate::ops::{Imm, Opcode};
 
 use super::loops::{Loop, LoopForest};
-use super::util::{reverse_post_order, Subst};
+use super::util::{remove_param, reverse_post_order, Subst};
 use super::Pass;
 
 /// The register access pass.
@@ -126,25 +127,41 @@ fn step_known(f: &Function, inst: Inst, known: &mut Known, rewrite: Option<&mut 
 }
 
 /// The meet of the known values at the end of `b`'s computed predecessors.
+/// Where they differ, a parameter of `b` that receives, on every edge, the
+/// value the state holds for the register is known instead: the state
+/// holds the parameter's value on entry, so a write-back of it is
+/// redundant (a value merged from "unchanged" and "changed" paths no longer
+/// lives on just to be written back).
 fn known_at_entry(f: &Function, b: Block, outs: &[Option<Known>], nregs: usize) -> Known {
     if Some(b) == f.entry() {
         return vec![None; nregs];
     }
-    let mut result: Option<Known> = None;
+    let mut edges: Vec<(&Known, &[Value])> = Vec::new();
     for p in f.preds(b) {
-        let Some(out) = &outs[p.index()] else {
+        let (Some(out), Some(term)) = (&outs[p.index()], &f.block(p).term) else {
             continue;
         };
-        result = Some(match result {
-            None => out.clone(),
-            Some(acc) => acc
-                .iter()
-                .zip(out)
-                .map(|(a, o)| if a == o { *a } else { None })
-                .collect(),
-        });
+        for dest in term.dests().into_iter().filter(|d| d.block == b) {
+            edges.push((out, &dest.args));
+        }
     }
-    result.unwrap_or_else(|| vec![None; nregs])
+    let Some(&(first, _)) = edges.first() else {
+        return vec![None; nregs];
+    };
+    let params = &f.block(b).params;
+    (0..nregs)
+        .map(|r| {
+            if edges.iter().all(|(out, _)| out[r] == first[r]) {
+                return first[r];
+            }
+            let receives = |i: usize| {
+                edges
+                    .iter()
+                    .all(|(out, args)| out[r].is_some() && out[r] == args.get(i).copied())
+            };
+            (0..params.len()).find(|&i| receives(i)).map(|i| params[i])
+        })
+        .collect()
 }
 
 fn known_at_exit(f: &Function, b: Block, mut known: Known) -> Known {
@@ -157,13 +174,23 @@ fn known_at_exit(f: &Function, b: Block, mut known: Known) -> Known {
     known
 }
 
+/// Rounds after which the forward analysis gives up.
+const MAX_FORWARD_ROUNDS: usize = 64;
+
 /// Removes redundant reads and writes; true when anything changed.
 fn forward(f: &mut Function, order: &[Block]) -> bool {
     let nregs = f.regs.len();
     let mut outs: Vec<Option<Known>> = vec![None; f.num_blocks()];
     let mut ins: Vec<Known> = vec![Vec::new(); f.num_blocks()];
     let mut changed = true;
+    let mut rounds = 0;
     while changed {
+        // Parameters make the meet non-monotone in principle; rather than
+        // trust it to settle, give up (changing nothing) if it does not.
+        rounds += 1;
+        if rounds > MAX_FORWARD_ROUNDS {
+            return false;
+        }
         changed = false;
         for &b in order {
             let entry = known_at_entry(f, b, &outs, nregs);
@@ -176,7 +203,7 @@ fn forward(f: &mut Function, order: &[Block]) -> bool {
         }
     }
     let mut subst = Subst::default();
-    let mut removed = false;
+    let mut removed = reread_merged_params(f, order, &mut ins, &mut subst);
     for &b in order {
         let mut known = std::mem::take(&mut ins[b.index()]);
         let mut keep = Vec::new();
@@ -190,6 +217,60 @@ fn forward(f: &mut Function, order: &[Block]) -> bool {
         *f.block_insts_mut(b) = keep;
     }
     subst.apply(f) | removed
+}
+
+/// Replaces each parameter of a block outside loops that the state is
+/// known to hold on entry (see [`known_at_entry`]) by a `read_reg` at the
+/// top of the block: a value merged from paths that left the register
+/// alone is then read where it is needed instead of being carried from the
+/// function entry through every path in a host register or spill slot.
+/// The parameter and its arguments go here; DCE drops the reads that fed
+/// them. Loop headers and loop bodies keep their parameters, so no loop
+/// gains a load per iteration. True when any was replaced.
+fn reread_merged_params(
+    f: &mut Function,
+    order: &[Block],
+    ins: &mut [Known],
+    subst: &mut Subst,
+) -> bool {
+    let mut candidates: Vec<(Block, GuestReg, Value)> = Vec::new();
+    for &b in order {
+        let params = &f.block(b).params;
+        for (r, known) in ins[b.index()].iter().enumerate() {
+            if let Some(v) = known.filter(|v| params.contains(v)) {
+                candidates.push((b, GuestReg(r as u16), v));
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return false;
+    }
+    let Some(forest) = LoopForest::new(f, order) else {
+        return false;
+    };
+    let mut removed: Vec<(Block, usize)> = Vec::new();
+    for (b, reg, param) in candidates {
+        if forest.loops.iter().any(|l| l.contains(b)) {
+            continue;
+        }
+        let ty = f.value_type(param);
+        let read = f.create_inst(Opcode::ReadReg, ty, vec![], Imm::Reg(reg), Some(ty));
+        let value = f.inst(read).result.expect("read_reg has a result");
+        f.block_insts_mut(b).insert(0, read);
+        subst.replace(param, value);
+        // The read is the first access in `b`: it finds the state as the
+        // parameter did, and later reads of `reg` in `b` forward from it.
+        ins[b.index()][reg.index()] = Some(value);
+        let index = f.block(b).params.iter().position(|&p| p == param);
+        removed.extend(index.map(|i| (b, i)));
+    }
+    // Highest index first, so the others keep their positions.
+    removed.sort_unstable_by(|a, b| b.cmp(a));
+    removed.dedup();
+    for &(b, i) in &removed {
+        remove_param(f, b, i);
+    }
+    !removed.is_empty()
 }
 
 // ---- backward: dead writes ----

@@ -395,6 +395,124 @@ fn register_reads_and_writes_are_forwarded_and_removed() {
     );
 }
 
+/// A value merged from a path that left the register alone and one that
+/// wrote it is already in the state: its write-back goes, and with it the
+/// parameter and the entry read that only fed it.
+#[test]
+fn write_backs_of_merged_values_the_state_holds_go() {
+    let out = apply(
+        "function f @0x0 {
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = read_reg.i1 %c
+             brif v1, block1, block2(v0)
+         block1:
+             v2 = iconst.i64 5
+             write_reg.i64 %a, v2
+             jump block2(v2)
+         block2(v3: i64):
+             write_reg.i64 %a, v3
+             v4 = iconst.i64 0x40
+             exit v4
+         }",
+        &[&RegAccess, &Dce],
+    );
+    assert_body(
+        &out,
+        "block0:
+         v0 = read_reg.i1 %c
+         brif v0, block1, block2
+         block1:
+         v1 = iconst.i64 0x5
+         write_reg.i64 %a, v1
+         jump block2
+         block2:
+         v2 = iconst.i64 0x40
+         exit v2",
+    );
+}
+
+/// A merged value the state holds is read where it is used, not carried
+/// from the entry; a loop header keeps its parameter (no load per
+/// iteration).
+#[test]
+fn merged_values_the_state_holds_are_read_where_used_outside_loops() {
+    let out = apply(
+        "function f @0x0 {
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = read_reg.i1 %c
+             brif v1, block1, block2(v0)
+         block1:
+             v2 = iconst.i64 5
+             write_reg.i64 %a, v2
+             jump block2(v2)
+         block2(v3: i64):
+             v4 = iadd.i64 v3, v3
+             write_reg.i64 %b, v4
+             jump block3(v3)
+         block3(v5: i64):
+             v6 = iconst.i64 1
+             v7 = isub.i64 v5, v6
+             write_reg.i64 %a, v7
+             v8 = icmp.i64 eq v7, v6
+             brif v8, block4, block3(v7)
+         block4:
+             exit v7
+         }",
+        &[&RegAccess, &Dce],
+    );
+    assert_body(
+        &out,
+        "block0:
+         v0 = read_reg.i1 %c
+         brif v0, block1, block2
+         block1:
+         v1 = iconst.i64 0x5
+         write_reg.i64 %a, v1
+         jump block2
+         block2:
+         v2 = read_reg.i64 %a
+         v3 = iadd.i64 v2, v2
+         write_reg.i64 %b, v3
+         jump block3(v2)
+         block3(v4: i64):
+         v5 = iconst.i64 0x1
+         v6 = isub.i64 v4, v5
+         write_reg.i64 %a, v6
+         v7 = icmp.i64 eq v6, v5
+         brif v7, block4, block3(v6)
+         block4:
+         exit v6",
+    );
+}
+
+/// A parameter is known only when every edge passes the state's value: here
+/// one path writes `a` without passing the written value, so the merged
+/// write-back stays.
+#[test]
+fn write_backs_of_merged_values_stay_when_one_edge_differs() {
+    let out = apply(
+        "function f @0x0 {
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = read_reg.i1 %c
+             brif v1, block1, block2(v0)
+         block1:
+             v2 = iconst.i64 5
+             write_reg.i64 %a, v2
+             jump block2(v0)
+         block2(v3: i64):
+             write_reg.i64 %a, v3
+             v4 = iconst.i64 0x40
+             exit v4
+         }",
+        &[&RegAccess, &Dce],
+    );
+    let merge = &out[out.find("block2").expect("the merge block stays")..];
+    assert!(merge.contains("write_reg.i64 %a"), "{out}");
+}
+
 /// Condition flags (call-scratch registers) are not stored for a guest call
 /// or return, which the guest ABI leaves them undefined at; other
 /// registers are, and so are the flags at an exit to the dispatcher.
