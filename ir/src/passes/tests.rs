@@ -398,10 +398,11 @@ fn register_reads_and_writes_are_forwarded_and_removed() {
 /// A value merged from a path that left the register alone and one that
 /// wrote it is already in the state: its write-back goes, and with it the
 /// parameter and the entry read that only fed it.
-#[test]
-fn write_backs_of_merged_values_the_state_holds_go() {
-    let out = apply(
-        "function f @0x0 {
+/// `a` merged from a path that keeps it (`v0`) and one that writes 5 to
+/// it and passes `passed` on, then written back at an exit.
+fn merged_write_back(passed: &str) -> String {
+    format!(
+        "function f @0x0 {{
          block0:
              v0 = read_reg.i64 %a
              v1 = read_reg.i1 %c
@@ -409,14 +410,18 @@ fn write_backs_of_merged_values_the_state_holds_go() {
          block1:
              v2 = iconst.i64 5
              write_reg.i64 %a, v2
-             jump block2(v2)
+             jump block2({passed})
          block2(v3: i64):
              write_reg.i64 %a, v3
              v4 = iconst.i64 0x40
              exit v4
-         }",
-        &[&RegAccess, &Dce],
-    );
+         }}"
+    )
+}
+
+#[test]
+fn write_backs_of_merged_values_the_state_holds_go() {
+    let out = apply(&merged_write_back("v2"), &[&RegAccess, &Dce]);
     assert_body(
         &out,
         "block0:
@@ -492,23 +497,7 @@ fn merged_values_the_state_holds_are_read_where_used_outside_loops() {
 /// write-back stays.
 #[test]
 fn write_backs_of_merged_values_stay_when_one_edge_differs() {
-    let out = apply(
-        "function f @0x0 {
-         block0:
-             v0 = read_reg.i64 %a
-             v1 = read_reg.i1 %c
-             brif v1, block1, block2(v0)
-         block1:
-             v2 = iconst.i64 5
-             write_reg.i64 %a, v2
-             jump block2(v0)
-         block2(v3: i64):
-             write_reg.i64 %a, v3
-             v4 = iconst.i64 0x40
-             exit v4
-         }",
-        &[&RegAccess, &Dce],
-    );
+    let out = apply(&merged_write_back("v0"), &[&RegAccess, &Dce]);
     let merge = &out[out.find("block2").expect("the merge block stays")..];
     assert!(merge.contains("write_reg.i64 %a"), "{out}");
 }
