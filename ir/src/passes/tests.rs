@@ -395,12 +395,10 @@ fn register_reads_and_writes_are_forwarded_and_removed() {
     );
 }
 
-/// A value merged from a path that left the register alone and one that
-/// wrote it is already in the state: its write-back goes, and with it the
-/// parameter and the entry read that only fed it.
-/// `a` merged from a path that keeps it (`v0`) and one that writes 5 to
-/// it and passes `passed` on, then written back at an exit.
-fn merged_write_back(passed: &str) -> String {
+/// `a` merged into `block2(v3)` from a path that keeps it (passing `v0`)
+/// and one that writes 5 to it (`v2`) and passes `passed`; `merge` is the
+/// rest of the function from `block2`'s first instruction.
+fn merged(passed: &str, merge: &str) -> String {
     format!(
         "function f @0x0 {{
          block0:
@@ -412,28 +410,40 @@ fn merged_write_back(passed: &str) -> String {
              write_reg.i64 %a, v2
              jump block2({passed})
          block2(v3: i64):
-             write_reg.i64 %a, v3
-             v4 = iconst.i64 0x40
-             exit v4
+             {merge}
          }}"
     )
 }
 
+/// The two paths of [`merged`] once `block2` no longer takes `a`: the entry
+/// read is gone and only the written path stores.
+const MERGED_PATHS_OPTIMIZED: &str = "block0:
+    v0 = read_reg.i1 %c
+    brif v0, block1, block2
+    block1:
+    v1 = iconst.i64 0x5
+    write_reg.i64 %a, v1
+    jump block2
+    block2:";
+
+/// `merged`'s `block2` writing `a` back and exiting.
+const WRITE_BACK_AND_EXIT: &str = "write_reg.i64 %a, v3
+             v4 = iconst.i64 0x40
+             exit v4";
+
+/// A value merged from a path that left the register alone and one that
+/// wrote it is already in the state: its write-back goes, and with it the
+/// parameter and the entry read that only fed it.
 #[test]
 fn write_backs_of_merged_values_the_state_holds_go() {
-    let out = apply(&merged_write_back("v2"), &[&RegAccess, &Dce]);
+    let out = apply(&merged("v2", WRITE_BACK_AND_EXIT), &[&RegAccess, &Dce]);
     assert_body(
         &out,
-        "block0:
-         v0 = read_reg.i1 %c
-         brif v0, block1, block2
-         block1:
-         v1 = iconst.i64 0x5
-         write_reg.i64 %a, v1
-         jump block2
-         block2:
-         v2 = iconst.i64 0x40
-         exit v2",
+        &format!(
+            "{MERGED_PATHS_OPTIMIZED}
+             v2 = iconst.i64 0x40
+             exit v2"
+        ),
     );
 }
 
@@ -443,17 +453,9 @@ fn write_backs_of_merged_values_the_state_holds_go() {
 #[test]
 fn merged_values_the_state_holds_are_read_where_used_outside_loops() {
     let out = apply(
-        "function f @0x0 {
-         block0:
-             v0 = read_reg.i64 %a
-             v1 = read_reg.i1 %c
-             brif v1, block1, block2(v0)
-         block1:
-             v2 = iconst.i64 5
-             write_reg.i64 %a, v2
-             jump block2(v2)
-         block2(v3: i64):
-             v4 = iadd.i64 v3, v3
+        &merged(
+            "v2",
+            "v4 = iadd.i64 v3, v3
              write_reg.i64 %b, v4
              jump block3(v3)
          block3(v5: i64):
@@ -463,32 +465,27 @@ fn merged_values_the_state_holds_are_read_where_used_outside_loops() {
              v8 = icmp.i64 eq v7, v6
              brif v8, block4, block3(v7)
          block4:
-             exit v7
-         }",
+             exit v7",
+        ),
         &[&RegAccess, &Dce],
     );
     assert_body(
         &out,
-        "block0:
-         v0 = read_reg.i1 %c
-         brif v0, block1, block2
-         block1:
-         v1 = iconst.i64 0x5
-         write_reg.i64 %a, v1
-         jump block2
-         block2:
-         v2 = read_reg.i64 %a
-         v3 = iadd.i64 v2, v2
-         write_reg.i64 %b, v3
-         jump block3(v2)
-         block3(v4: i64):
-         v5 = iconst.i64 0x1
-         v6 = isub.i64 v4, v5
-         write_reg.i64 %a, v6
-         v7 = icmp.i64 eq v6, v5
-         brif v7, block4, block3(v6)
-         block4:
-         exit v6",
+        &format!(
+            "{MERGED_PATHS_OPTIMIZED}
+             v2 = read_reg.i64 %a
+             v3 = iadd.i64 v2, v2
+             write_reg.i64 %b, v3
+             jump block3(v2)
+             block3(v4: i64):
+             v5 = iconst.i64 0x1
+             v6 = isub.i64 v4, v5
+             write_reg.i64 %a, v6
+             v7 = icmp.i64 eq v6, v5
+             brif v7, block4, block3(v6)
+             block4:
+             exit v6"
+        ),
     );
 }
 
@@ -497,7 +494,7 @@ fn merged_values_the_state_holds_are_read_where_used_outside_loops() {
 /// write-back stays.
 #[test]
 fn write_backs_of_merged_values_stay_when_one_edge_differs() {
-    let out = apply(&merged_write_back("v0"), &[&RegAccess, &Dce]);
+    let out = apply(&merged("v0", WRITE_BACK_AND_EXIT), &[&RegAccess, &Dce]);
     let merge = &out[out.find("block2").expect("the merge block stays")..];
     assert!(merge.contains("write_reg.i64 %a"), "{out}");
 }
