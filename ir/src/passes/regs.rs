@@ -49,8 +49,12 @@ impl Pass for RegAccess {
 
     fn run(&self, f: &mut Function) -> bool {
         let order = reverse_post_order(f);
-        let hoisted = hoist_invariant_write_backs(f, &order);
-        let forward = forward(f, &order);
+        // Neither step changes the CFG, so one loop analysis serves both.
+        let Some(forest) = LoopForest::new(f, &order) else {
+            return false;
+        };
+        let hoisted = hoist_invariant_write_backs(f, &order, &forest);
+        let forward = forward(f, &order, &forest);
         let backward = remove_dead_writes(f, &order);
         hoisted || forward || backward
     }
@@ -178,7 +182,7 @@ fn known_at_exit(f: &Function, b: Block, mut known: Known) -> Known {
 const MAX_FORWARD_ROUNDS: usize = 64;
 
 /// Removes redundant reads and writes; true when anything changed.
-fn forward(f: &mut Function, order: &[Block]) -> bool {
+fn forward(f: &mut Function, order: &[Block], forest: &LoopForest) -> bool {
     let nregs = f.regs.len();
     let mut outs: Vec<Option<Known>> = vec![None; f.num_blocks()];
     let mut ins: Vec<Known> = vec![Vec::new(); f.num_blocks()];
@@ -203,7 +207,7 @@ fn forward(f: &mut Function, order: &[Block]) -> bool {
         }
     }
     let mut subst = Subst::default();
-    let mut removed = reread_merged_params(f, order, &mut ins, &mut subst);
+    let mut removed = reread_merged_params(f, order, forest, &mut ins, &mut subst);
     for &b in order {
         let mut known = std::mem::take(&mut ins[b.index()]);
         let mut keep = Vec::new();
@@ -230,6 +234,7 @@ fn forward(f: &mut Function, order: &[Block]) -> bool {
 fn reread_merged_params(
     f: &mut Function,
     order: &[Block],
+    forest: &LoopForest,
     ins: &mut [Known],
     subst: &mut Subst,
 ) -> bool {
@@ -245,9 +250,6 @@ fn reread_merged_params(
     if candidates.is_empty() {
         return false;
     }
-    let Some(forest) = LoopForest::new(f, order) else {
-        return false;
-    };
     let mut removed: Vec<(Block, usize)> = Vec::new();
     for (b, reg, param) in candidates {
         if forest.loops.iter().any(|l| l.contains(b)) {
@@ -371,10 +373,7 @@ fn remove_dead_writes(f: &mut Function, order: &[Block]) -> bool {
 /// Copies the loop-invariant write-backs of the blocks that leave the
 /// function from a loop to the loop's entries (see the module comment);
 /// true when any was copied.
-fn hoist_invariant_write_backs(f: &mut Function, order: &[Block]) -> bool {
-    let Some(forest) = LoopForest::new(f, order) else {
-        return false;
-    };
+fn hoist_invariant_write_backs(f: &mut Function, order: &[Block], forest: &LoopForest) -> bool {
     if forest.loops.is_empty() {
         return false;
     }
@@ -397,7 +396,7 @@ fn hoist_invariant_write_backs(f: &mut Function, order: &[Block]) -> bool {
             .iter()
             .map(|&e| dead_at_exit(f, e, &ins, nregs))
             .collect();
-        for (r, v) in invariant_write_backs(f, &forest, l, order) {
+        for (r, v) in invariant_write_backs(f, forest, l, order) {
             let hoistable = forest
                 .def_block(f, v)
                 .is_some_and(|d| l.entries.iter().all(|&e| forest.dominates(d, e)))
