@@ -102,7 +102,9 @@ impl Folder {
         let folded = consts.and_then(|c| eval_pure(d.op, d.ty, &d.imm, &c, &types));
         let simplified = match folded {
             Some(bits) => Some(Simplified::Const(bits)),
-            None => self.identity(f, inst, &args),
+            None => self
+                .identity(f, inst, &args)
+                .or_else(|| self.look_through(f, inst, &args)),
         };
         match simplified {
             Some(Simplified::Const(bits)) => {
@@ -182,6 +184,54 @@ impl Folder {
         }
     }
 }
+
+impl Folder {
+    /// Ops that undo the op defining their operand: a lane read back from
+    /// the `vinsert` that wrote it (past inserts into other lanes of the
+    /// same lane type), and a `bitcast` of a `bitcast` back to the original
+    /// type. Lifters produce both for every scalar FP op on a vector
+    /// register file (aarch64 `d0`, x86 `xmm0`).
+    fn look_through(&self, f: &Function, inst: Inst, args: &[Value]) -> Option<Simplified> {
+        let d = f.inst(inst);
+        match d.op {
+            Opcode::Vextract => self.inserted_lane(f, d.ty, d.imm, args[0]),
+            Opcode::Bitcast => {
+                let inner = f.defining_inst(args[0])?;
+                let original = self.subst.resolve(*inner.args.first()?);
+                (inner.op == Opcode::Bitcast && f.value_type(original) == d.ty)
+                    .then_some(Simplified::Value(original))
+            }
+            _ => None,
+        }
+    }
+
+    /// The value last inserted into lane `lane` (of lane type `ty`) of
+    /// `vector`, following `vinsert`s of other lanes of the same type.
+    fn inserted_lane(
+        &self,
+        f: &Function,
+        ty: Type,
+        lane: Imm,
+        vector: Value,
+    ) -> Option<Simplified> {
+        let mut v = vector;
+        for _ in 0..LANE_CHAIN_DEPTH {
+            let d = f.defining_inst(v)?;
+            if d.op != Opcode::Vinsert || d.ty != ty {
+                return None;
+            }
+            if d.imm == lane {
+                return Some(Simplified::Value(self.subst.resolve(d.args[1])));
+            }
+            v = self.subst.resolve(d.args[0]);
+        }
+        None
+    }
+}
+
+/// How many `vinsert`s into other lanes [`Folder::inserted_lane`] looks
+/// past.
+const LANE_CHAIN_DEPTH: u32 = 16;
 
 /// The value of `x cc x`.
 fn compare_self(imm: Imm) -> bool {

@@ -227,6 +227,48 @@ fn bits_cleared_before_a_loop_stay_known_around_it() {
 }
 
 #[test]
+fn lanes_read_back_from_their_insert_and_bitcast_round_trips_fold() {
+    let out = apply(
+        "function f @0x0 {
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = read_reg.i64 %b
+             v2 = vconst.v128 0x0
+             v3 = vinsert.i64 0, v2, v0
+             v4 = vinsert.i64 1, v3, v1
+             v5 = vextract.i64 0, v4
+             v6 = vextract.i64 1, v4
+             v7 = ireduce.i32 v1
+             v8 = vinsert.i32 1, v4, v7
+             v9 = vextract.i64 0, v8
+             v10 = bitcast.f64 v5
+             v11 = bitcast.i64 v10
+             v12 = bxor.i64 v11, v6
+             v13 = bxor.i64 v12, v9
+             exit v13
+         }",
+        &[&ConstFold, &Dce],
+    );
+    // Lane 0 is read back past the insert into lane 1 and the bitcast
+    // round trip goes; the read past an insert of another lane type stays.
+    assert_body(
+        &out,
+        "block0:
+         v0 = read_reg.i64 %a
+         v1 = read_reg.i64 %b
+         v2 = vconst.v128 0x0
+         v3 = vinsert.i64 0, v2, v0
+         v4 = vinsert.i64 1, v3, v1
+         v5 = ireduce.i32 v1
+         v6 = vinsert.i32 1, v4, v5
+         v7 = vextract.i64 0, v6
+         v8 = bxor.i64 v0, v1
+         v9 = bxor.i64 v8, v7
+         exit v9",
+    );
+}
+
+#[test]
 fn folding_uses_the_interpreter_for_every_family() {
     let out = apply(
         "function f @0x0 {
