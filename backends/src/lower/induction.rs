@@ -187,7 +187,8 @@ fn back_edge_step(f: &Function, p: Value, arg: Value) -> Option<i64> {
     if arg == p {
         return Some(0);
     }
-    plus_constant(f, arg).and_then(|(x, c)| (x == p && c.abs() <= STEP_LIMIT).then_some(c))
+    plus_constant(f, arg)
+        .and_then(|(x, c)| (x == p && c.unsigned_abs() <= STEP_LIMIT.unsigned_abs()).then_some(c))
 }
 
 /// The branches into `l`'s header, each with whether it is a back edge;

@@ -48,17 +48,19 @@ fn helper_symbol(h: Helper) -> &'static str {
 }
 
 /// `(x, c)` when `v` is the 64-bit `iadd x, (iconst c)` (either operand
-/// order).
+/// order) or `isub x, (iconst -c)` (x86 `push` and `sub rsp` step the
+/// stack pointer down with `isub`).
 pub(super) fn plus_constant(f: &Function, v: Value) -> Option<(Value, i64)> {
     let d = f.defining_inst(v)?;
-    if d.op != Opcode::Iadd || d.ty != Type::I64 {
+    if !matches!(d.op, Opcode::Iadd | Opcode::Isub) || d.ty != Type::I64 {
         return None;
     }
     let constant = |v: Value| super::i64_constant(f, v).map(|c| c as i64);
-    match (constant(d.args[0]), constant(d.args[1])) {
-        (_, Some(c)) => Some((d.args[0], c)),
-        (Some(c), None) => Some((d.args[1], c)),
-        (None, None) => None,
+    match (d.op, constant(d.args[0]), constant(d.args[1])) {
+        (Opcode::Iadd, _, Some(c)) => Some((d.args[0], c)),
+        (Opcode::Iadd, Some(c), None) => Some((d.args[1], c)),
+        (Opcode::Isub, _, Some(c)) => Some((d.args[0], c.wrapping_neg())),
+        _ => None,
     }
 }
 
