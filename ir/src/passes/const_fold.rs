@@ -64,6 +64,8 @@ struct Folder {
 enum Simplified {
     Value(Value),
     Const(u128),
+    /// The op becomes a `bitcast` of this value (another type, same width).
+    Bitcast(Value),
 }
 
 impl Folder {
@@ -114,6 +116,13 @@ impl Folder {
             }
             Some(Simplified::Value(v)) if self.subst.replace(result, v) => {
                 self.dead.insert(inst);
+                true
+            }
+            Some(Simplified::Bitcast(v)) => {
+                let d = f.inst_mut(inst);
+                d.op = Opcode::Bitcast;
+                d.args = vec![v];
+                d.imm = Imm::None;
                 true
             }
             Some(Simplified::Value(_)) | None => false,
@@ -206,7 +215,9 @@ impl Folder {
     }
 
     /// The value last inserted into lane `lane` (of lane type `ty`) of
-    /// `vector`, following `vinsert`s of other lanes of the same type.
+    /// `vector`, following `vinsert`s of other lanes of the same width; a
+    /// bitcast of it when it was inserted as another type of that width
+    /// (x86 `movsd` loads a lane as `i64` that `mulsd` reads as `f64`).
     fn inserted_lane(
         &self,
         f: &Function,
@@ -217,11 +228,16 @@ impl Folder {
         let mut v = vector;
         for _ in 0..LANE_CHAIN_DEPTH {
             let d = f.defining_inst(v)?;
-            if d.op != Opcode::Vinsert || d.ty != ty {
+            if d.op != Opcode::Vinsert || d.ty.bits() != ty.bits() {
                 return None;
             }
             if d.imm == lane {
-                return Some(Simplified::Value(self.subst.resolve(d.args[1])));
+                let inserted = self.subst.resolve(d.args[1]);
+                return Some(if d.ty == ty {
+                    Simplified::Value(inserted)
+                } else {
+                    Simplified::Bitcast(inserted)
+                });
             }
             v = self.subst.resolve(d.args[0]);
         }
