@@ -57,8 +57,9 @@ fn is_snan(cx: &mut LiftCx, x: Value) -> Value {
     cx.b.band(nan, signalling)
 }
 
-/// The NaN the architecture returns for operands `ops` (priority order).
-fn arm_nan(cx: &mut LiftCx, ops: &[Value]) -> Value {
+/// The NaN the architecture returns for operands `ops` (priority order),
+/// with `fpcr` the control register it reads DN from.
+fn arm_nan(cx: &mut LiftCx, ops: &[Value], fpcr: Value) -> Value {
     let ty = cx.b.func().value_type(ops[0]);
     let ity = ty.as_int();
     let default = k(cx, ity, default_nan(ty));
@@ -76,7 +77,6 @@ fn arm_nan(cx: &mut LiftCx, ops: &[Value]) -> Value {
     for (s, quieted) in snans {
         acc = cx.b.select(s, quieted, acc);
     }
-    let fpcr = cx.b.use_reg(FPCR);
     let dn_bit = k(cx, Type::I32, super::FPCR_DN);
     let dn = cx.b.band(fpcr, dn_bit);
     let zero = k(cx, Type::I32, 0);
@@ -192,6 +192,13 @@ fn raise_idc_if(cx: &mut LiftCx, any: Value) {
 /// NaN differs from the architecture's only in rare cases (default NaN
 /// sign, signalling-NaN priority, FPCR.DN), so the rule is computed on a
 /// side path taken only for a NaN result.
+///
+/// The side path reads the operands (and FPCR) through `select`s on the
+/// result being a NaN, which are true there: that ties its work to the
+/// result, so Cranelift, whose loop-invariant code motion also hoists out
+/// of cold blocks (wasmtime issue 8197), cannot lift the NaN rule for
+/// operands that do not change in a loop into the loop's preheader, where
+/// it ran on every entry and held registers across the loop.
 pub(super) fn fix_nan(cx: &mut LiftCx, r: Value, ops: &[Value]) -> Value {
     let ty = cx.b.func().value_type(r);
     let nan = cx.b.fcmp(FloatCC::Uno, r, r);
@@ -205,7 +212,11 @@ pub(super) fn fix_nan(cx: &mut LiftCx, r: Value, ops: &[Value]) -> Value {
     cx.b.switch_to_block(fast);
     cx.b.jump(join, &[r]);
     cx.b.switch_to_block(slow);
-    let arm = arm_nan(cx, ops);
+    let tied: Vec<Value> = ops.iter().map(|&x| cx.b.select(nan, x, r)).collect();
+    let fpcr = cx.b.use_reg(FPCR);
+    let zero = k(cx, Type::I32, 0);
+    let fpcr = cx.b.select(nan, fpcr, zero);
+    let arm = arm_nan(cx, &tied, fpcr);
     cx.b.jump(join, &[arm]);
     cx.b.seal_block(join);
     cx.b.switch_to_block(join);
