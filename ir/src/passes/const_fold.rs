@@ -3,7 +3,9 @@
 //! Ops whose operands are all constants are evaluated with the interpreter
 //! ([`eval_pure`]) and become constants, so folding can never disagree with
 //! execution. Identities (`x + 0`, `x * 1`, `x & 0`, `x ^ x`, `x / 0`,
-//! flags of `x + 0`, `select` on a constant, ...) replace an op by one of its operands or a constant. A
+//! flags of `x + 0`, `select` on a constant, ...) replace an op by one of its operands or a constant;
+//! a vector lane read back from the `vinsert` that wrote it is the inserted
+//! value (a bitcast of it when read as another type of that width). A
 //! `brif`/`switch` on a constant becomes a `jump`.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -195,21 +197,13 @@ impl Folder {
 }
 
 impl Folder {
-    /// Ops that undo the op defining their operand: a lane read back from
-    /// the `vinsert` that wrote it (past inserts into other lanes of the
-    /// same lane type), and a `bitcast` of a `bitcast` back to the original
-    /// type. Lifters produce both for every scalar FP op on a vector
-    /// register file (aarch64 `d0`, x86 `xmm0`).
+    /// A lane read back from the `vinsert` that wrote it (past inserts into
+    /// other lanes of the same width). Lifters produce such pairs for every
+    /// scalar FP op on a vector register file (aarch64 `d0`, x86 `xmm0`).
     fn look_through(&self, f: &Function, inst: Inst, args: &[Value]) -> Option<Simplified> {
         let d = f.inst(inst);
         match d.op {
             Opcode::Vextract => self.inserted_lane(f, d.ty, d.imm, args[0]),
-            Opcode::Bitcast => {
-                let inner = f.defining_inst(args[0])?;
-                let original = self.subst.resolve(*inner.args.first()?);
-                (inner.op == Opcode::Bitcast && f.value_type(original) == d.ty)
-                    .then_some(Simplified::Value(original))
-            }
             _ => None,
         }
     }

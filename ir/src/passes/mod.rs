@@ -12,6 +12,9 @@
 //!   and turns branches on constants into jumps;
 //! - [`BlockParams`]: removes block parameters that always receive the same
 //!   value (the SSA builder makes many);
+//! - [`ParamUnwrap`]: makes block parameters whose arguments all share one
+//!   wrapper (a lane insert into a constant vector, a bitcast) carry the
+//!   wrapped values, so loops carry scalar floats rather than vectors;
 //! - [`FloatBits`]: drops NaN canonicalizations whose payload nothing
 //!   observes and folds bitcast round trips;
 //! - [`RegAccess`]: removes redundant guest register reads and writes;
@@ -26,6 +29,7 @@ mod float_bits;
 mod known_bits;
 pub mod loops;
 mod regs;
+mod unwrap;
 mod util;
 
 use rayon::prelude::*;
@@ -38,6 +42,7 @@ pub use const_fold::ConstFold;
 pub use dce::Dce;
 pub use float_bits::FloatBits;
 pub use regs::RegAccess;
+pub use unwrap::ParamUnwrap;
 
 /// A function-level transformation.
 pub trait Pass: Sync {
@@ -65,13 +70,21 @@ static BLOCK_PARAMS: BlockParams = BlockParams;
 static REG_ACCESS: RegAccess = RegAccess;
 static DCE: Dce = Dce;
 static FLOAT_BITS: FloatBits = FloatBits;
+static PARAM_UNWRAP: ParamUnwrap = ParamUnwrap;
 
 /// The passes of `level`, in the order they run.
 pub fn pipeline(level: OptLevel) -> Vec<&'static dyn Pass> {
     match level {
         OptLevel::None => Vec::new(),
         OptLevel::Basic => vec![&CONST_FOLD, &BLOCK_PARAMS, &DCE],
-        OptLevel::Full => vec![&CONST_FOLD, &BLOCK_PARAMS, &FLOAT_BITS, &REG_ACCESS, &DCE],
+        OptLevel::Full => vec![
+            &CONST_FOLD,
+            &BLOCK_PARAMS,
+            &PARAM_UNWRAP,
+            &FLOAT_BITS,
+            &REG_ACCESS,
+            &DCE,
+        ],
     }
 }
 

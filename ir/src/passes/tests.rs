@@ -250,12 +250,11 @@ fn lanes_read_back_from_their_insert_and_bitcast_round_trips_fold() {
              v16 = bxor.i64 v13, v15
              exit v16
          }",
-        &[&ConstFold, &Dce],
+        &[&ConstFold, &FloatBits, &Dce],
     );
-    // Lane 0 is read back past the insert into lane 1 and the bitcast
-    // round trip goes; lane 1 read as f64 is a bitcast of the i64 inserted
-    // there, which the round trip then removes; the read past an insert of
-    // a narrower lane type stays.
+    // Lane 0 is read back past the insert into lane 1; lane 1 read as f64
+    // is a bitcast of the i64 inserted there, a round trip FloatBits then
+    // removes; the read past an insert of a narrower lane type stays.
     assert_body(
         &out,
         "block0:
@@ -272,6 +271,69 @@ fn lanes_read_back_from_their_insert_and_bitcast_round_trips_fold() {
          v10 = bxor.i64 v9, v1
          exit v10",
     );
+}
+
+/// A loop summing floats into lane 0 of a vector register (`fadd d8, d8,
+/// d1`), with the register's bits written back at the exit.
+const VECTOR_ACCUMULATOR_LOOP: &str = "function f @0x0 {
+     block0:
+         v0 = read_reg.i64 %a
+         v1 = vconst.v128 0x0
+         v2 = vinsert.i64 0, v1, v0
+         jump block1(v2, v0)
+     block1(v3: v128, v4: i64):
+         v5 = vextract.i64 0, v3
+         v6 = bitcast.f64 v5
+         v7 = bitcast.f64 v4
+         v8 = fadd.f64 rne v6, v7
+         v9 = bitcast.i64 v8
+         v10 = vconst.v128 0x0
+         v11 = vinsert.i64 0, v10, v9
+         v12 = iconst.i64 0x1
+         v13 = isub.i64 v4, v12
+         v14 = iconst.i64 0x0
+         v15 = icmp.i64 eq v13, v14
+         brif v15, block2, block1(v11, v13)
+     block2:
+         v16 = vextract.i64 0, v11
+         write_reg.i64 %b, v16
+         exit v14
+     }";
+
+#[test]
+fn loops_carry_the_scalar_a_vector_parameter_wraps() {
+    let out = apply(
+        VECTOR_ACCUMULATOR_LOOP,
+        &[&ParamUnwrap, &ConstFold, &FloatBits, &Dce],
+    );
+    // block1 carries the f64 sum (first unwrapped from the vector, then
+    // from the integer bits); the vector is no longer built in the loop.
+    assert_body(
+        &out,
+        "block0:
+         v0 = read_reg.i64 %a
+         v1 = bitcast.f64 v0
+         jump block1(v0, v1)
+         block1(v2: i64, v3: f64):
+         v4 = bitcast.f64 v2
+         v5 = fadd.f64 rne v3, v4
+         v6 = bitcast.i64 v5
+         v7 = iconst.i64 0x1
+         v8 = isub.i64 v2, v7
+         v9 = iconst.i64 0x0
+         v10 = icmp.i64 eq v8, v9
+         brif v10, block2, block1(v8, v5)
+         block2:
+         write_reg.i64 %b, v6
+         exit v9",
+    );
+}
+
+#[test]
+fn parameters_with_differing_wrappers_stay() {
+    let text = VECTOR_ACCUMULATOR_LOOP.replace("v10 = vconst.v128 0x0", "v10 = vconst.v128 0x1");
+    let out = apply(&text, &[&ParamUnwrap]);
+    assert!(out.contains("block1(v3: v128, v4: i64)"), "{out}");
 }
 
 #[test]
@@ -675,6 +737,7 @@ fn pipeline_levels_and_module_optimization() {
         [
             "const_fold",
             "block_params",
+            "param_unwrap",
             "float_bits",
             "reg_access",
             "dce"
