@@ -26,6 +26,12 @@
 //! drops the write there: loop-invariant values no longer live through the
 //! loop just to be written back on its rarely taken exits.
 //!
+//! At merges (before the forward step): a write-back of a block parameter
+//! that comes first in its block moves onto the incoming edges whose
+//! argument the state does not already hold, when another edge does hold
+//! its own (see [`write_backs_on_edges`]): a loop that writes a register
+//! back before a call, and reads it again after, writes only on entry.
+//!
 //! Guest memory ops are assumed not to alias the CPU state (guest code can
 //! only reach the state through `read_reg`/`write_reg`). Paths that loop
 //! forever without a sync point never observe the state, so writes on them
@@ -54,9 +60,10 @@ impl Pass for RegAccess {
             return false;
         };
         let hoisted = hoist_invariant_write_backs(f, &order, &forest);
+        let on_edges = write_backs_on_edges(f, &order);
         let forward = forward(f, &order, &forest);
         let backward = remove_dead_writes(f, &order);
-        hoisted || forward || backward
+        hoisted || on_edges || forward || backward
     }
 }
 
@@ -181,8 +188,10 @@ fn known_at_exit(f: &Function, b: Block, mut known: Known) -> Known {
 /// Rounds after which the forward analysis gives up.
 const MAX_FORWARD_ROUNDS: usize = 64;
 
-/// Removes redundant reads and writes; true when anything changed.
-fn forward(f: &mut Function, order: &[Block], forest: &LoopForest) -> bool {
+/// The values the state is known to hold at the entry and the end of
+/// every block (`None` at the end of an unreachable one); `None` when the
+/// analysis does not settle.
+fn known_values(f: &Function, order: &[Block]) -> Option<(Vec<Known>, Vec<Option<Known>>)> {
     let nregs = f.regs.len();
     let mut outs: Vec<Option<Known>> = vec![None; f.num_blocks()];
     let mut ins: Vec<Known> = vec![Vec::new(); f.num_blocks()];
@@ -193,7 +202,7 @@ fn forward(f: &mut Function, order: &[Block], forest: &LoopForest) -> bool {
         // trust it to settle, give up (changing nothing) if it does not.
         rounds += 1;
         if rounds > MAX_FORWARD_ROUNDS {
-            return false;
+            return None;
         }
         changed = false;
         for &b in order {
@@ -206,6 +215,14 @@ fn forward(f: &mut Function, order: &[Block], forest: &LoopForest) -> bool {
             }
         }
     }
+    Some((ins, outs))
+}
+
+/// Removes redundant reads and writes; true when anything changed.
+fn forward(f: &mut Function, order: &[Block], forest: &LoopForest) -> bool {
+    let Some((mut ins, _)) = known_values(f, order) else {
+        return false;
+    };
     let mut subst = Subst::default();
     let mut removed = reread_merged_params(f, order, forest, &mut ins, &mut subst);
     for &b in order {
@@ -273,6 +290,95 @@ fn reread_merged_params(
         remove_param(f, b, i);
     }
     !removed.is_empty()
+}
+
+// ---- merges: write-backs on the edges that need them ----
+
+/// Moves the write-back of a block parameter that comes first in its
+/// block (nothing before it touches the register's state or observes the
+/// state) onto the incoming edges where the state does not already hold
+/// the argument, when at least one edge does hold it: the paths on which
+/// the register did not change (a loop's back edge after a call that
+/// preserved it) then write nothing, and the forward step drops the write
+/// in the block, which the state now holds on every edge. Each path still
+/// writes at most once. An edge gets its write at the end of its
+/// predecessor, which must end in a plain jump (so no other path sees it).
+/// True when any write was added.
+fn write_backs_on_edges(f: &mut Function, order: &[Block]) -> bool {
+    let Some((ins, outs)) = known_values(f, order) else {
+        return false;
+    };
+    let mut writes: Vec<(Block, GuestReg, Value)> = Vec::new();
+    for &b in order {
+        if Some(b) == f.entry() {
+            continue;
+        }
+        for (reg, index) in leading_param_write_backs(f, b) {
+            let param = f.block(b).params[index];
+            if ins[b.index()][reg.index()] == Some(param) {
+                continue;
+            }
+            writes.extend(edge_writes(f, b, reg, index, &outs).unwrap_or_default());
+        }
+    }
+    for &(pred, reg, arg) in &writes {
+        let ty = f.value_type(arg);
+        let write = f.create_inst(Opcode::WriteReg, ty, vec![arg], Imm::Reg(reg), None);
+        f.block_insts_mut(pred).push(write);
+    }
+    !writes.is_empty()
+}
+
+/// The registers `b` writes a parameter of its own to (with the
+/// parameter's index) before touching the register's state otherwise and
+/// before anything observes the whole state.
+fn leading_param_write_backs(f: &Function, b: Block) -> Vec<(GuestReg, usize)> {
+    let params = &f.block(b).params;
+    let mut touched: Vec<GuestReg> = Vec::new();
+    let mut out = Vec::new();
+    for &inst in &f.block(b).insts {
+        match access(f, inst) {
+            Access::Write(r, v) if !touched.contains(&r) => {
+                out.extend(params.iter().position(|&p| p == v).map(|i| (r, i)));
+                touched.push(r);
+            }
+            Access::Write(r, _) | Access::Read(r, _) => touched.push(r),
+            Access::Clobber | Access::Observe => break,
+            Access::None => {}
+        }
+    }
+    out
+}
+
+/// The writes that make the state hold parameter `index` of `b` for `reg`
+/// on every edge into `b`: one at the end of each predecessor whose
+/// argument the state does not hold. `None` when no edge holds it already
+/// or a predecessor that needs a write does not end in a jump.
+fn edge_writes(
+    f: &Function,
+    b: Block,
+    reg: GuestReg,
+    index: usize,
+    outs: &[Option<Known>],
+) -> Option<Vec<(Block, GuestReg, Value)>> {
+    let mut needed = Vec::new();
+    let mut held = false;
+    for pred in f.preds(b) {
+        let (Some(out), Some(term)) = (&outs[pred.index()], &f.block(pred).term) else {
+            continue;
+        };
+        for dest in term.dests().into_iter().filter(|d| d.block == b) {
+            let arg = dest.args[index];
+            if out[reg.index()] == Some(arg) {
+                held = true;
+            } else if matches!(term, Terminator::Jump(_)) {
+                needed.push((pred, reg, arg));
+            } else {
+                return None;
+            }
+        }
+    }
+    (held && !needed.is_empty()).then_some(needed)
 }
 
 // ---- backward: dead writes ----

@@ -729,6 +729,61 @@ fn guest_calls_clobber_known_registers() {
 }
 
 #[test]
+fn write_backs_of_merged_values_move_to_the_edges_that_change_them() {
+    // A loop writes %a back before each call; after the call %a is read
+    // again and carried around the loop: only the entry edge changes it.
+    let loop_calling = "function f @0x0 {
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = iconst.i64 0x1
+             v2 = iadd.i64 v0, v1
+             jump block1(v2)
+         block1(v3: i64):
+             write_reg.i64 %a, v3
+             v4 = iconst.i64 0x500
+             call v4, 0x504, block2
+         block2:
+             v5 = read_reg.i64 %a
+             v6 = read_reg.i64 %b
+             v7 = iconst.i64 0x0
+             v8 = icmp.i64 ne v6, v7
+             brif v8, block3, block1(v5)
+         block3:
+             exit v1
+         }";
+    let out = apply(loop_calling, &[&RegAccess]);
+    assert_body(
+        &out,
+        "block0:
+         v0 = read_reg.i64 %a
+         v1 = iconst.i64 0x1
+         v2 = iadd.i64 v0, v1
+         write_reg.i64 %a, v2
+         jump block1(v2)
+         block1(v3: i64):
+         v4 = iconst.i64 0x500
+         call v4, 0x504, block2
+         block2:
+         v5 = read_reg.i64 %a
+         v6 = read_reg.i64 %b
+         v7 = iconst.i64 0x0
+         v8 = icmp.i64 ne v6, v7
+         brif v8, block3, block1(v5)
+         block3:
+         exit v1",
+    );
+    // An edge that would need the write but comes from a two-way branch
+    // keeps the write in the loop.
+    let branching = loop_calling.replace(
+        "jump block1(v2)",
+        "v9 = icmp.i64 eq v0, v1\n brif v9, block1(v2), block3",
+    );
+    let out = apply(&branching, &[&RegAccess]);
+    let kept = body(&out).contains("block1(v4: i64):\nwrite_reg.i64 %a, v4");
+    assert!(kept && out.matches("write_reg").count() == 1, "{out}");
+}
+
+#[test]
 fn pipeline_levels_and_module_optimization() {
     assert!(pipeline(OptLevel::None).is_empty());
     let names: Vec<_> = pipeline(OptLevel::Full).iter().map(|p| p.name()).collect();
