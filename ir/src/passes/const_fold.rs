@@ -194,9 +194,7 @@ impl Folder {
             _ => None,
         }
     }
-}
 
-impl Folder {
     /// A lane read back from the `vinsert` that wrote it (past inserts into
     /// other lanes of the same width). Lifters produce such pairs for every
     /// scalar FP op on a vector register file (aarch64 `d0`, x86 `xmm0`).

@@ -60,8 +60,15 @@ impl Pass for RegAccess {
             return false;
         };
         let hoisted = hoist_invariant_write_backs(f, &order, &forest);
-        let on_edges = write_backs_on_edges(f, &order);
-        let forward = forward(f, &order, &forest);
+        let mut known = known_values(f, &order);
+        let on_edges = known
+            .as_ref()
+            .is_some_and(|(ins, outs)| write_backs_on_edges(f, &order, ins, outs));
+        if on_edges {
+            // The added writes change what the state holds: analyse again.
+            known = known_values(f, &order);
+        }
+        let forward = known.is_some_and(|(ins, _)| forward(f, &order, &forest, ins));
         let backward = remove_dead_writes(f, &order);
         hoisted || on_edges || forward || backward
     }
@@ -219,10 +226,8 @@ fn known_values(f: &Function, order: &[Block]) -> Option<(Vec<Known>, Vec<Option
 }
 
 /// Removes redundant reads and writes; true when anything changed.
-fn forward(f: &mut Function, order: &[Block], forest: &LoopForest) -> bool {
-    let Some((mut ins, _)) = known_values(f, order) else {
-        return false;
-    };
+/// `ins` holds the known values at each block's entry ([`known_values`]).
+fn forward(f: &mut Function, order: &[Block], forest: &LoopForest, mut ins: Vec<Known>) -> bool {
     let mut subst = Subst::default();
     let mut removed = reread_merged_params(f, order, forest, &mut ins, &mut subst);
     for &b in order {
@@ -304,10 +309,12 @@ fn reread_merged_params(
 /// writes at most once. An edge gets its write at the end of its
 /// predecessor, which must end in a plain jump (so no other path sees it).
 /// True when any write was added.
-fn write_backs_on_edges(f: &mut Function, order: &[Block]) -> bool {
-    let Some((ins, outs)) = known_values(f, order) else {
-        return false;
-    };
+fn write_backs_on_edges(
+    f: &mut Function,
+    order: &[Block],
+    ins: &[Known],
+    outs: &[Option<Known>],
+) -> bool {
     let mut writes: Vec<(Block, GuestReg, Value)> = Vec::new();
     for &b in order {
         if Some(b) == f.entry() {
@@ -318,7 +325,7 @@ fn write_backs_on_edges(f: &mut Function, order: &[Block]) -> bool {
             if ins[b.index()][reg.index()] == Some(param) {
                 continue;
             }
-            writes.extend(edge_writes(f, b, reg, index, &outs).unwrap_or_default());
+            writes.extend(edge_writes(f, b, reg, index, outs).unwrap_or_default());
         }
     }
     for &(pred, reg, arg) in &writes {
