@@ -489,6 +489,27 @@ fn registers_go_to_a_direct_callee_and_back_in_host_registers() {
 }
 
 #[test]
+fn a_jump_to_another_functions_entry_enters_it_as_a_tail_call() {
+    let mut jit = jit();
+    let mut jumper = FunctionBuilder::new("jumper", 0x2000, linked_regs());
+    jumper.exit_to(0x2100);
+    let fs = [
+        linked_caller(Some(0x2000)),
+        optimized(jumper.finish()),
+        linked_callee(0x2100),
+    ];
+    let code = jit.compile_batch(&fs).unwrap();
+    take_log();
+    check_linked_run(code[0]);
+    assert!(take_log().is_empty(), "a tail call needs no runtime help");
+
+    // With a signal pending, the jump leaves to the dispatcher instead.
+    let mut m = Machine::new(linked_regs());
+    m.set_header(header::INTERRUPT, 1);
+    assert_eq!(m.run(code[1]), (exit::JUMP, 0x2100));
+}
+
+#[test]
 fn registers_reach_callees_entered_through_the_runtime_by_the_state() {
     let mut jit = jit();
     // The wrapper (the runtime's entry) moves the linkage through the state.

@@ -1,7 +1,9 @@
 //! Terminators: branches, switches, guest calls, returns, exits and traps.
 //!
 //! Leaving a function stores the exit reason in the CPU-state header and
-//! returns the guest PC (see [`vmtrans_abi::exit`]). A guest call is a host
+//! returns the guest PC (see [`vmtrans_abi::exit`]); an exit to another
+//! translated function's entry enters that function's body as a host tail
+//! call instead. A guest call is a host
 //! call — direct when the target is a constant with a translation in the
 //! same module, through [`vmtrans_abi::helpers::CALL`] otherwise — followed
 //! by the return-address check: a callee that left with `JUMP` is resumed
@@ -13,9 +15,11 @@
 
 use cranelift_codegen::ir::{self as cl, condcodes::IntCC, types, BlockArg, InstBuilder};
 use cranelift_frontend::Switch;
+use cranelift_module::FuncId;
 use vmtrans_abi::{exit, header, helpers};
-use vmtrans_ir::{Block, BlockCall, Terminator, TrapKind, Value};
+use vmtrans_ir::{Block, BlockCall, Opcode, Terminator, TrapKind, Value};
 
+use super::linkage::has_linkage;
 use super::Lower;
 use crate::BackendError;
 
@@ -82,10 +86,13 @@ impl Lower<'_> {
                 results.extend(self.return_linkage());
                 self.b.ins().return_(&results);
             }
-            Terminator::Exit { pc } => {
-                let pc = self.val(*pc);
-                self.leave(exit::JUMP, pc);
-            }
+            Terminator::Exit { pc } => match self.tail_callee(block, *pc) {
+                Some(callee) => self.tail_call(callee, *pc),
+                None => {
+                    let pc = self.val(*pc);
+                    self.leave(exit::JUMP, pc);
+                }
+            },
             Terminator::Trap { kind, pc } => {
                 let pc = self.b.ins().iconst(types::I64, *pc as i64);
                 self.store_header(header::EXIT_PC, pc);
@@ -310,6 +317,61 @@ impl Lower<'_> {
         passed.extend(&linkage_p);
         self.b.ins().return_(&passed);
         Ok(())
+    }
+
+    /// The body to enter in place of leaving `block` for `pc`: a
+    /// translated function's entry in this module, when bodies share the
+    /// `tail` convention (they have a linkage). An exit after a runtime
+    /// helper goes to the dispatcher: the helper may have flushed
+    /// translations (`fence.i`, `isb`, x86 code found changed on entry,
+    /// which exits to its own entry to be translated anew).
+    fn tail_callee(&self, block: Block, pc: Value) -> Option<FuncId> {
+        if !has_linkage(&self.f.regs) {
+            return None;
+        }
+        let calls_helper = self
+            .f
+            .block(block)
+            .insts
+            .iter()
+            .any(|&i| self.f.inst(i).op == Opcode::CallHelper);
+        // An exit to this function's own entry is a poll's (a jump there
+        // is a branch in the function): the signal is pending.
+        let target = self.constant(pc).filter(|&pc| pc != self.f.entry_pc)?;
+        if calls_helper {
+            return None;
+        }
+        (self.callees)(target)
+    }
+
+    /// A jump to another function's entry (a guest tail call, or falling
+    /// into the next function) enters its body in this function's host
+    /// frame, so whatever the callee leaves with is what this function
+    /// leaves with, and the host stack does not grow. The exit wrote every
+    /// register to the state; the callee's linkage registers are read back
+    /// from it (Cranelift forwards those stores). A pending signal leaves to
+    /// the dispatcher as the exit would, so a loop of tail calls still
+    /// reaches it.
+    fn tail_call(&mut self, callee: FuncId, target: Value) {
+        let pc = self.val(target);
+        let pending = self.poll();
+        let enter = self.b.create_block();
+        let stay = self.b.create_block();
+        self.b.ins().brif(pending, stay, &[], enter, &[]);
+
+        self.b.switch_to_block(stay);
+        self.b.set_cold_block(stay);
+        self.leave(exit::JUMP, pc);
+
+        self.b.switch_to_block(enter);
+        let regs = self.f.regs.link_in.clone();
+        let handed: Vec<cl::Value> = regs
+            .iter()
+            .map(|&r| self.read_reg(r, self.f.regs.desc(r).ty))
+            .collect();
+        let args = self.body_args(&handed);
+        let f = self.module.declare_func_in_func(callee, self.b.func);
+        self.b.ins().return_call(f, &args);
     }
 
     fn load_exit_reason(&mut self) -> cl::Value {
