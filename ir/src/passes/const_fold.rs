@@ -12,7 +12,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::function::{Block, Function, Inst, Terminator, Value};
 use crate::interp::{effect_of, eval_pure};
-use crate::ops::{Imm, IntCC, Opcode};
+use crate::ops::{FloatCC, Imm, IntCC, Opcode};
 use crate::types::Type;
 
 use super::known_bits::known_zero_bits;
@@ -68,6 +68,13 @@ enum Simplified {
     Const(u128),
     /// The op becomes a `bitcast` of this value (another type, same width).
     Bitcast(Value),
+    /// The op becomes `fcmp.ty cc a, b`.
+    Fcmp {
+        cc: FloatCC,
+        ty: Type,
+        a: Value,
+        b: Value,
+    },
 }
 
 impl Folder {
@@ -125,6 +132,14 @@ impl Folder {
                 d.op = Opcode::Bitcast;
                 d.args = vec![v];
                 d.imm = Imm::None;
+                true
+            }
+            Some(Simplified::Fcmp { cc, ty, a, b }) => {
+                let d = f.inst_mut(inst);
+                d.op = Opcode::Fcmp;
+                d.ty = ty;
+                d.args = vec![a, b];
+                d.imm = Imm::Fcc(cc);
                 true
             }
             Some(Simplified::Value(_)) | None => false,
@@ -202,8 +217,71 @@ impl Folder {
         let d = f.inst(inst);
         match d.op {
             Opcode::Vextract => self.inserted_lane(f, d.ty, d.imm, args[0]),
+            Opcode::Bor | Opcode::Band | Opcode::Bxor if d.ty == Type::I1 => {
+                self.merged_float_compare(f, inst)
+            }
             _ => None,
         }
+    }
+
+    /// A logic op on float compares of the same operands as one compare
+    /// (or a constant), when the outcomes it accepts make a condition.
+    /// x86 `ucomisd` sets CF, ZF and PF from three compares, and `ja`
+    /// reads `!(CF | ZF)`: ordered greater.
+    fn merged_float_compare(&self, f: &Function, inst: Inst) -> Option<Simplified> {
+        let result = f.inst(inst).result?;
+        let set = self.float_outcomes(f, result, FLOAT_LOGIC_DEPTH)?;
+        match set.accepted {
+            0 => return Some(Simplified::Const(0)),
+            ALL_OUTCOMES => return Some(Simplified::Const(1)),
+            _ => {}
+        }
+        let (cc, swap) = FloatOutcomes::condition(set.accepted)?;
+        let (a, b) = if swap { (set.b, set.a) } else { (set.a, set.b) };
+        Some(Simplified::Fcmp {
+            cc,
+            ty: set.ty,
+            a,
+            b,
+        })
+    }
+
+    /// The outcomes of comparing one pair of floats for which the `i1`
+    /// value `v` is true, through up to `depth` logic ops.
+    fn float_outcomes(&self, f: &Function, v: Value, depth: u32) -> Option<FloatOutcomes> {
+        let v = self.subst.resolve(v);
+        let d = f.defining_inst(v)?;
+        if d.op == Opcode::Fcmp {
+            let Imm::Fcc(cc) = d.imm else { return None };
+            let a = self.subst.resolve(d.args[0]);
+            let b = self.subst.resolve(d.args[1]);
+            return Some(FloatOutcomes {
+                a,
+                b,
+                ty: d.ty,
+                accepted: FloatOutcomes::of(cc),
+            });
+        }
+        let is_logic = matches!(d.op, Opcode::Bor | Opcode::Band | Opcode::Bxor);
+        if depth == 0 || d.ty != Type::I1 || !is_logic {
+            return None;
+        }
+        let (x, y) = (d.args[0], d.args[1]);
+        if d.op == Opcode::Bxor && (self.constant(x) == Some(1) || self.constant(y) == Some(1)) {
+            let other = if self.constant(y) == Some(1) { x } else { y };
+            let mut s = self.float_outcomes(f, other, depth - 1)?;
+            s.accepted ^= ALL_OUTCOMES;
+            return Some(s);
+        }
+        let sx = self.float_outcomes(f, x, depth - 1)?;
+        let sy = self.float_outcomes(f, y, depth - 1)?.aligned_with(&sx)?;
+        let accepted = match d.op {
+            Opcode::Bor => sx.accepted | sy,
+            Opcode::Band => sx.accepted & sy,
+            Opcode::Bxor => sx.accepted ^ sy,
+            _ => return None,
+        };
+        Some(FloatOutcomes { accepted, ..sx })
     }
 
     /// The value last inserted into lane `lane` (of lane type `ty`) of
@@ -240,6 +318,84 @@ impl Folder {
 /// How many `vinsert`s into other lanes [`Folder::inserted_lane`] looks
 /// past.
 const LANE_CHAIN_DEPTH: u32 = 16;
+
+/// How many logic ops [`Folder::float_outcomes`] looks through.
+const FLOAT_LOGIC_DEPTH: u32 = 6;
+
+/// The outcomes of a float comparison, one bit each.
+const LESS: u8 = 1;
+const EQUAL: u8 = 2;
+const GREATER: u8 = 4;
+const UNORDERED: u8 = 8;
+const ALL_OUTCOMES: u8 = 15;
+
+/// An `i1` that is true for the `accepted` outcomes of comparing `a` with
+/// `b` (floats of type `ty`).
+#[derive(Clone, Copy)]
+struct FloatOutcomes {
+    a: Value,
+    b: Value,
+    ty: Type,
+    accepted: u8,
+}
+
+impl FloatOutcomes {
+    /// The outcomes a condition accepts.
+    fn of(cc: FloatCC) -> u8 {
+        match cc {
+            FloatCC::Eq => EQUAL,
+            FloatCC::Ne => LESS | GREATER | UNORDERED,
+            FloatCC::Lt => LESS,
+            FloatCC::Le => LESS | EQUAL,
+            FloatCC::Gt => GREATER,
+            FloatCC::Ge => GREATER | EQUAL,
+            FloatCC::Ord => LESS | EQUAL | GREATER,
+            FloatCC::Uno => UNORDERED,
+        }
+    }
+
+    /// The outcomes of comparing `b` with `a` that `accepted` names for
+    /// `a` with `b`.
+    fn swapped(accepted: u8) -> u8 {
+        let less = u8::from(accepted & LESS != 0) * GREATER;
+        let greater = u8::from(accepted & GREATER != 0) * LESS;
+        (accepted & (EQUAL | UNORDERED)) | less | greater
+    }
+
+    /// This set's outcomes restated for `other`'s operand order, when both
+    /// compare the same pair.
+    fn aligned_with(&self, other: &FloatOutcomes) -> Option<u8> {
+        if self.ty != other.ty {
+            return None;
+        }
+        if (self.a, self.b) == (other.a, other.b) {
+            Some(self.accepted)
+        } else if (self.a, self.b) == (other.b, other.a) {
+            Some(Self::swapped(self.accepted))
+        } else {
+            None
+        }
+    }
+
+    /// A condition accepting exactly `accepted`, and whether it compares
+    /// the operands swapped.
+    fn condition(accepted: u8) -> Option<(FloatCC, bool)> {
+        const ALL: [FloatCC; 8] = [
+            FloatCC::Eq,
+            FloatCC::Ne,
+            FloatCC::Lt,
+            FloatCC::Le,
+            FloatCC::Gt,
+            FloatCC::Ge,
+            FloatCC::Ord,
+            FloatCC::Uno,
+        ];
+        let find = |set: u8| ALL.into_iter().find(|&cc| Self::of(cc) == set);
+        find(accepted)
+            .map(|cc| (cc, false))
+            .or_else(|| find(Self::swapped(accepted)).map(|cc| (cc, true)))
+    }
+}
 
 /// The value of `x cc x`.
 fn compare_self(imm: Imm) -> bool {

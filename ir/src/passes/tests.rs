@@ -273,6 +273,91 @@ fn lanes_read_back_from_their_insert_and_bitcast_round_trips_fold() {
     );
 }
 
+#[test]
+fn logic_on_float_compares_of_one_pair_becomes_one_compare() {
+    // x86 `ucomisd %a, %b` (CF = uno|lt, ZF = uno|eq) read by `ja`,
+    // `jae` and `jp`, a compare of the swapped pair, and a set no single
+    // condition accepts. Each result lands in one bit of `%a`.
+    let out = apply(
+        "function f @0x0 {
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = read_reg.i64 %b
+             v2 = bitcast.f64 v0
+             v3 = bitcast.f64 v1
+             v4 = fcmp.f64 uno v2, v3
+             v5 = fcmp.f64 eq v2, v3
+             v6 = fcmp.f64 lt v2, v3
+             v7 = bor.i1 v4, v5
+             v8 = bor.i1 v4, v6
+             v9 = bor.i1 v8, v7
+             v10 = iconst.i1 0x1
+             v11 = bxor.i1 v9, v10
+             v12 = bxor.i1 v8, v10
+             v13 = fcmp.f64 gt v3, v2
+             v14 = bor.i1 v13, v5
+             v15 = band.i1 v7, v8
+             v16 = uext.i64 v11
+             v17 = uext.i64 v12
+             v18 = uext.i64 v14
+             v19 = uext.i64 v15
+             v20 = uext.i64 v8
+             v21 = iconst.i64 0x1
+             v22 = ishl.i64 v17, v21
+             v23 = iconst.i64 0x2
+             v24 = ishl.i64 v18, v23
+             v25 = iconst.i64 0x3
+             v26 = ishl.i64 v19, v25
+             v27 = iconst.i64 0x4
+             v28 = ishl.i64 v20, v27
+             v29 = bor.i64 v16, v22
+             v30 = bor.i64 v29, v24
+             v31 = bor.i64 v30, v26
+             v32 = bor.i64 v31, v28
+             write_reg.i64 %a, v32
+             exit v1
+         }",
+        &[&ConstFold, &Dce],
+    );
+    // ja: ordered greater; jae: ordered greater or equal; (b > a) | a == b:
+    // b >= a, in the first compare's order; ZF & CF: unordered. CF alone
+    // (uno|lt) has no condition.
+    assert_body(
+        &out,
+        "block0:
+         v0 = read_reg.i64 %a
+         v1 = read_reg.i64 %b
+         v2 = bitcast.f64 v0
+         v3 = bitcast.f64 v1
+         v4 = fcmp.f64 uno v2, v3
+         v5 = fcmp.f64 lt v2, v3
+         v6 = bor.i1 v4, v5
+         v7 = fcmp.f64 gt v2, v3
+         v8 = fcmp.f64 ge v2, v3
+         v9 = fcmp.f64 ge v3, v2
+         v10 = fcmp.f64 uno v2, v3
+         v11 = uext.i64 v7
+         v12 = uext.i64 v8
+         v13 = uext.i64 v9
+         v14 = uext.i64 v10
+         v15 = uext.i64 v6
+         v16 = iconst.i64 0x1
+         v17 = ishl.i64 v12, v16
+         v18 = iconst.i64 0x2
+         v19 = ishl.i64 v13, v18
+         v20 = iconst.i64 0x3
+         v21 = ishl.i64 v14, v20
+         v22 = iconst.i64 0x4
+         v23 = ishl.i64 v15, v22
+         v24 = bor.i64 v11, v17
+         v25 = bor.i64 v24, v19
+         v26 = bor.i64 v25, v21
+         v27 = bor.i64 v26, v23
+         write_reg.i64 %a, v27
+         exit v1",
+    );
+}
+
 /// A loop summing floats into lane 0 of a vector register (`fadd d8, d8,
 /// d1`), with the register's bits written back at the exit.
 const VECTOR_ACCUMULATOR_LOOP: &str = "function f @0x0 {
