@@ -510,10 +510,12 @@ fn hoist_invariant_write_backs(f: &mut Function, order: &[Block], forest: &LoopF
             .map(|&e| dead_at_exit(f, e, &ins, nregs))
             .collect();
         for (r, v) in invariant_write_backs(f, forest, l, order) {
-            let hoistable = forest
-                .def_block(f, v)
-                .is_some_and(|d| l.entries.iter().all(|&e| forest.dominates(d, e)))
-                && dead.iter().all(|d| d[r.index()]);
+            let Some(def) = forest.def_block(f, v) else {
+                continue;
+            };
+            let hoistable = l.entries.iter().all(|&e| forest.dominates(def, e))
+                && dead.iter().all(|d| d[r.index()])
+                && !live_through_loop(f, l, v, def);
             if !hoistable {
                 continue;
             }
@@ -530,6 +532,33 @@ fn hoist_invariant_write_backs(f: &mut Function, order: &[Block], forest: &LoopF
         f.block_insts_mut(block).push(write);
     }
     !copies.is_empty()
+}
+
+/// True when `v` (defined in block `def`, outside `l`) has a use other
+/// than a write-back on a leaving block in some block reachable from `l`'s
+/// header without passing `def`: it lives through the loop anyway, so its
+/// write-backs on the exits cost nothing in the loop and stay there.
+/// (In nbody's three-iteration inner loops, copying the write-backs of
+/// the outer loop's constants to the inner loop's entry stored eleven
+/// registers per entry.)
+fn live_through_loop(f: &Function, l: &Loop, v: Value, def: Block) -> bool {
+    let mut seen = vec![false; f.num_blocks()];
+    let mut work = vec![l.header];
+    seen[def.index()] = true;
+    while let Some(b) = work.pop() {
+        if std::mem::replace(&mut seen[b.index()], true) {
+            continue;
+        }
+        let data = f.block(b);
+        let leaving = only_writes_back_and_leaves(f, b);
+        let used_by_inst = !leaving && data.insts.iter().any(|&i| f.inst(i).args.contains(&v));
+        let used_by_term = data.term.as_ref().is_some_and(|t| t.uses().contains(&v));
+        if used_by_inst || used_by_term {
+            return true;
+        }
+        work.extend(f.succs(b));
+    }
+    false
 }
 
 /// The `(register, value)` writes of values defined outside `l` in the
