@@ -515,7 +515,7 @@ fn hoist_invariant_write_backs(f: &mut Function, order: &[Block], forest: &LoopF
             };
             let hoistable = l.entries.iter().all(|&e| forest.dominates(def, e))
                 && dead.iter().all(|d| d[r.index()])
-                && !live_through_loop(f, l, v, def);
+                && !live_through_loop(f, forest, l, v, def);
             if !hoistable {
                 continue;
             }
@@ -535,18 +535,31 @@ fn hoist_invariant_write_backs(f: &mut Function, order: &[Block], forest: &LoopF
 }
 
 /// True when `v` (defined in block `def`, outside `l`) has a use other
-/// than a write-back on a leaving block in some block reachable from `l`'s
-/// header without passing `def`: it lives through the loop anyway, so its
-/// write-backs on the exits cost nothing in the loop and stay there.
-/// (In nbody's three-iteration inner loops, copying the write-backs of
-/// the outer loop's constants to the inner loop's entry stored eleven
-/// registers per entry.)
-fn live_through_loop(f: &Function, l: &Loop, v: Value, def: Block) -> bool {
+/// than a write-back on a leaving block in a block of `l` or of a loop
+/// around it, reachable from `l`'s header within those loops without
+/// passing `def`: it lives through `l` in a register or spill slot anyway,
+/// so its write-backs on the exits cost nothing there and stay. (In
+/// nbody's three-iteration inner loops, copying the write-backs of the
+/// outer loop's constants to the inner loop's entry stored eleven
+/// registers per entry.) Not for a value an outer loop computes anew:
+/// written on the inner loop's entry, the state holds it for the outer
+/// loop's other exits too, which would otherwise carry the register's
+/// value around the outer loop (riscv nbody's `fa1`, loaded per body).
+fn live_through_loop(f: &Function, forest: &LoopForest, l: &Loop, v: Value, def: Block) -> bool {
+    let around: Vec<&Loop> = forest
+        .loops
+        .iter()
+        .filter(|o| o.contains(l.header))
+        .collect();
+    let in_loops = |b: Block| around.iter().any(|o| o.contains(b));
+    if in_loops(def) {
+        return false;
+    }
     let mut seen = vec![false; f.num_blocks()];
     let mut work = vec![l.header];
     seen[def.index()] = true;
     while let Some(b) = work.pop() {
-        if std::mem::replace(&mut seen[b.index()], true) {
+        if !in_loops(b) || std::mem::replace(&mut seen[b.index()], true) {
             continue;
         }
         let data = f.block(b);
