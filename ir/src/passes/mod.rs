@@ -17,6 +17,8 @@
 //!   wrapped values, so loops carry scalar floats rather than vectors;
 //! - [`FloatBits`]: drops NaN canonicalizations whose payload nothing
 //!   observes and folds bitcast round trips;
+//! - [`SinkPureHelpers`]: moves a read of the host FP flags to the one
+//!   successor that uses it, off the paths that do not;
 //! - [`RegAccess`]: removes redundant guest register reads and writes;
 //! - [`Dce`]: removes unreachable blocks, unused side-effect-free
 //!   instructions (dead loads too: a dead load's fault is not preserved) and
@@ -29,6 +31,7 @@ mod float_bits;
 mod known_bits;
 pub mod loops;
 mod regs;
+mod sink;
 mod unwrap;
 mod util;
 
@@ -42,6 +45,7 @@ pub use const_fold::ConstFold;
 pub use dce::Dce;
 pub use float_bits::FloatBits;
 pub use regs::RegAccess;
+pub use sink::SinkPureHelpers;
 pub use unwrap::ParamUnwrap;
 
 /// A function-level transformation.
@@ -71,6 +75,7 @@ static REG_ACCESS: RegAccess = RegAccess;
 static DCE: Dce = Dce;
 static FLOAT_BITS: FloatBits = FloatBits;
 static PARAM_UNWRAP: ParamUnwrap = ParamUnwrap;
+static SINK_PURE_HELPERS: SinkPureHelpers = SinkPureHelpers;
 
 /// The passes of `level`, in the order they run.
 pub fn pipeline(level: OptLevel) -> Vec<&'static dyn Pass> {
@@ -82,6 +87,7 @@ pub fn pipeline(level: OptLevel) -> Vec<&'static dyn Pass> {
             &BLOCK_PARAMS,
             &PARAM_UNWRAP,
             &FLOAT_BITS,
+            &SINK_PURE_HELPERS,
             &REG_ACCESS,
             &DCE,
         ],

@@ -22,17 +22,21 @@ fn regs() -> Arc<RegFile> {
     ))
 }
 
-/// Helpers bump `a`; guest calls return to `target + 4`.
+/// Helpers bump `a`, pure ones return 0x21 instead; guest calls return to
+/// `target + 4`.
 struct BumpEnv;
 
 impl Env for BumpEnv {
     fn helper(
         &mut self,
-        _h: Helper,
+        h: Helper,
         _args: &[u128],
         state: &mut GuestState,
         _mem: &mut dyn Memory,
     ) -> Result<Option<u128>, InterpError> {
+        if h.is_pure() {
+            return Ok(Some(0x21));
+        }
         state.regs[0] = (state.regs[0] + 1) & u128::from(u64::MAX);
         Ok(None)
     }
@@ -868,6 +872,7 @@ fn pipeline_levels_and_module_optimization() {
             "block_params",
             "param_unwrap",
             "float_bits",
+            "sink_pure_helpers",
             "reg_access",
             "dce"
         ]
@@ -1068,4 +1073,66 @@ fn write_backs_stay_in_the_exit_when_the_loop_observes_the_state() {
         out.contains("write_reg.i64 %b, v2\n    write_reg.i64 %a, v6\n    exit v9"),
         "{out}"
     );
+}
+
+/// `frflags`-like: the host flags read, mapped and written on one side of
+/// a branch only, with integer work between the read and the branch.
+fn flag_read_then_branch(between: &str) -> String {
+    format!(
+        "function f @0x0 {{
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = call_helper.i32 @fp_host_flags
+             v2 = iconst.i32 0x1
+             v3 = band.i32 v1, v2
+             v4 = uext.i64 v3
+             {between}
+             v5 = read_reg.i1 %c
+             brif v5, block1, block2
+         block1:
+             write_reg.i64 %b, v4
+             exit v0
+         block2:
+             exit v0
+         }}"
+    )
+}
+
+#[test]
+fn a_flag_read_used_on_one_side_moves_to_that_side() {
+    let out = apply(
+        &flag_read_then_branch("write_reg.i64 %a, v0"),
+        &[&SinkPureHelpers],
+    );
+    assert_body(
+        &out,
+        "block0:
+         v0 = read_reg.i64 %a
+         v1 = iconst.i32 0x1
+         write_reg.i64 %a, v0
+         v2 = read_reg.i1 %c
+         brif v2, block1, block2
+         block1:
+         v3 = call_helper.i32 @fp_host_flags
+         v4 = band.i32 v3, v1
+         v5 = uext.i64 v4
+         write_reg.i64 %b, v5
+         exit v0
+         block2:
+         exit v0",
+    );
+}
+
+#[test]
+fn a_flag_read_stays_before_float_work_or_a_use_in_its_block() {
+    for between in [
+        "v9 = bitcast.f64 v0\n v10 = fadd.f64 rne v9, v9\n v11 = bitcast.i64 v10\n write_reg.i64 %a, v11",
+        "write_reg.i64 %a, v4",
+        "call_helper @syscall",
+    ] {
+        let text = flag_read_then_branch(between);
+        let out = apply(&text, &[&SinkPureHelpers]);
+        let first_block = body(&out).split("block1").next().unwrap_or("").to_string();
+        assert!(first_block.contains("fp_host_flags"), "{between}:\n{out}");
+    }
 }
