@@ -7,10 +7,11 @@
 //! enters, and nothing after the call in the block may change the host
 //! flags, the call and those ops move to the start of that successor: it
 //! reads the same flags there, and the paths that never use the result do
-//! not pay for the read. (RISC-V glibc brackets a quiet compare with
-//! `frflags rd` / `fsflags rd`; `rd` is then dead on the hot path and only
-//! reaches the state on the cold path that calls the error handler, so
-//! every `sqrt` in nbody read MXCSR, stalling on the FP pipeline.)
+//! not pay for the read. (RISC-V gcc expands `sqrt` inline as a quiet
+//! `x < 0` compare bracketed by `frflags rd` / `fsflags rd`, then `fsqrt`;
+//! `rd` is dead on that path and reaches the state only on the cold one
+//! that calls the library `sqrt` for `errno`, so every square root in
+//! nbody read MXCSR, stalling on the FP pipeline.)
 
 use crate::function::{Block, Function, Inst, Value};
 use crate::interp::effect_of;
