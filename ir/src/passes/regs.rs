@@ -555,9 +555,9 @@ fn live_through_loop(f: &Function, forest: &LoopForest, l: &Loop, v: Value, def:
     if in_loops(def) {
         return false;
     }
+    // `def` is outside the loops walked, so no path taken passes it.
     let mut seen = vec![false; f.num_blocks()];
     let mut work = vec![l.header];
-    seen[def.index()] = true;
     while let Some(b) = work.pop() {
         if !in_loops(b) || std::mem::replace(&mut seen[b.index()], true) {
             continue;
