@@ -523,10 +523,32 @@ fn compare_paths(want: &Path, got: &Path, name: &str) -> Option<String> {
     }
 }
 
-/// The summary table (Markdown) and the first difference of each failure.
+/// The `n` cases that took longest (translation included), so a suite
+/// that grows slow shows where.
+fn slowest_cases(cases: &[Case], n: usize) -> String {
+    let mut by_time: Vec<&Case> = cases.iter().collect();
+    by_time.sort_by_key(|c| std::cmp::Reverse(c.time));
+    let mut s = String::from("\nslowest cases:\n");
+    for c in by_time.iter().take(n) {
+        let _ = writeln!(
+            s,
+            "- {}/{} ({}): {:.1} s",
+            c.arch.name(),
+            c.fixture,
+            c.mode.name(),
+            c.time.as_secs_f64()
+        );
+    }
+    s
+}
+
+/// The summary table (Markdown) with each row's summed wall time, the
+/// slowest cases, and the first difference of each failure.
 pub fn report(cases: &[Case]) -> String {
     let mut counts: BTreeMap<(&str, &str), [usize; 4]> = BTreeMap::new();
+    let mut times: BTreeMap<(&str, &str), Duration> = BTreeMap::new();
     for c in cases {
+        *times.entry((c.arch.name(), c.mode.name())).or_default() += c.time;
         let slot = match c.verdict {
             Verdict::Passed => 0,
             Verdict::Failed(_) => 1,
@@ -536,11 +558,13 @@ pub fn report(cases: &[Case]) -> String {
         counts.entry((c.arch.name(), c.mode.name())).or_default()[slot] += 1;
     }
     let mut s = String::from(
-        "| guest | mode | passed | failed | known failures | unsupported |\n|---|---|---|---|---|---|\n",
+        "| guest | mode | passed | failed | known failures | unsupported | time (s) |\n|---|---|---|---|---|---|---|\n",
     );
     for ((arch, mode), [p, f, k, u]) in &counts {
-        let _ = writeln!(s, "| {arch} | {mode} | {p} | {f} | {k} | {u} |");
+        let secs = times[&(*arch, *mode)].as_secs_f64();
+        let _ = writeln!(s, "| {arch} | {mode} | {p} | {f} | {k} | {u} | {secs:.0} |");
     }
+    s.push_str(&slowest_cases(cases, 10));
     let failures: Vec<&Case> = cases
         .iter()
         .filter(|c| matches!(c.verdict, Verdict::Failed(_)))
@@ -610,6 +634,27 @@ mod tests {
         assert_eq!(p.timeout, 20);
         assert_eq!(p.arches, [Arch::Riscv64]);
         assert!(parse_line("x | bogus=1").is_err());
+    }
+
+    #[test]
+    fn the_report_sums_time_per_row_and_lists_the_slowest_case_first() {
+        let case = |fixture: &str, secs| Case {
+            arch: Arch::Riscv64,
+            mode: Mode::Aot,
+            fixture: fixture.into(),
+            verdict: Verdict::Passed,
+            time: Duration::from_secs(secs),
+        };
+        let table = report(&[case("quick-O2", 2), case("slow-O0", 40)]);
+        assert!(
+            table.contains("| riscv64 | aot | 2 | 0 | 0 | 0 | 42 |"),
+            "{table}"
+        );
+        let slowest = table.split("slowest cases:\n").nth(1).unwrap();
+        assert!(
+            slowest.starts_with("- riscv64/slow-O0 (aot): 40.0 s\n- riscv64/quick-O2"),
+            "{table}"
+        );
     }
 
     #[test]
