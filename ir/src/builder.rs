@@ -264,11 +264,9 @@ impl FunctionBuilder {
         };
         for pred in self.func.preds(block) {
             let arg = self.end_value(pred, reg);
-            self.func.update_terminator(pred, |t| {
-                for d in t.dests_mut() {
-                    if d.block == block && d.args.len() == index as usize {
-                        d.args.push(arg);
-                    }
+            self.func.update_branch_args(pred, |d| {
+                if d.block == block && d.args.len() == index as usize {
+                    d.args.push(arg);
                 }
             });
         }

@@ -258,46 +258,46 @@ pub enum Terminator {
 }
 
 impl Terminator {
-    /// Successor block calls, in order.
-    pub fn dests(&self) -> Vec<&BlockCall> {
-        match self {
-            Terminator::Jump(d) => vec![d],
+    /// Successor block calls, in order (switch cases before the default).
+    /// An iterator, not a list: passes ask this of every branch often, and
+    /// a resolved jump table can have hundreds of cases.
+    pub fn dests(&self) -> impl DoubleEndedIterator<Item = &BlockCall> + Clone + '_ {
+        let (cases, last): (&[(u64, BlockCall)], [Option<&BlockCall>; 2]) = match self {
+            Terminator::Jump(d) | Terminator::Call { cont: d, .. } => (&[], [Some(d), None]),
             Terminator::Brif {
                 then_dest,
                 else_dest,
                 ..
-            } => vec![then_dest, else_dest],
-            Terminator::Switch { cases, default, .. } => {
-                let mut v: Vec<&BlockCall> = cases.iter().map(|(_, d)| d).collect();
-                v.push(default);
-                v
-            }
-            Terminator::Call { cont, .. } => vec![cont],
+            } => (&[], [Some(then_dest), Some(else_dest)]),
+            Terminator::Switch { cases, default, .. } => (cases, [Some(default), None]),
             Terminator::Return { .. } | Terminator::Exit { .. } | Terminator::Trap { .. } => {
-                Vec::new()
+                (&[], [None, None])
             }
-        }
+        };
+        cases
+            .iter()
+            .map(|(_, d)| d)
+            .chain(last.into_iter().flatten())
     }
 
-    /// Mutable successor block calls, in order.
-    pub fn dests_mut(&mut self) -> Vec<&mut BlockCall> {
-        match self {
-            Terminator::Jump(d) => vec![d],
+    /// Mutable successor block calls, in the order of [`Terminator::dests`].
+    pub fn dests_mut(&mut self) -> impl Iterator<Item = &mut BlockCall> + '_ {
+        let (cases, last): (&mut [(u64, BlockCall)], [Option<&mut BlockCall>; 2]) = match self {
+            Terminator::Jump(d) | Terminator::Call { cont: d, .. } => (&mut [], [Some(d), None]),
             Terminator::Brif {
                 then_dest,
                 else_dest,
                 ..
-            } => vec![then_dest, else_dest],
-            Terminator::Switch { cases, default, .. } => {
-                let mut v: Vec<&mut BlockCall> = cases.iter_mut().map(|(_, d)| d).collect();
-                v.push(default);
-                v
-            }
-            Terminator::Call { cont, .. } => vec![cont],
+            } => (&mut [], [Some(then_dest), Some(else_dest)]),
+            Terminator::Switch { cases, default, .. } => (cases, [Some(default), None]),
             Terminator::Return { .. } | Terminator::Exit { .. } | Terminator::Trap { .. } => {
-                Vec::new()
+                (&mut [], [None, None])
             }
-        }
+        };
+        cases
+            .iter_mut()
+            .map(|(_, d)| d)
+            .chain(last.into_iter().flatten())
     }
 
     /// Values the terminator itself uses (not block arguments).
@@ -490,22 +490,15 @@ impl Function {
         self.blocks[block.index()].term = Some(term);
     }
 
-    /// Changes the terminator of `block` in place with `f`, keeping the CFG in
-    /// sync.
-    pub fn update_terminator(&mut self, block: Block, f: impl FnOnce(&mut Terminator)) {
-        if let Some(mut term) = self.blocks[block.index()].term.take() {
-            let before: Vec<Block> = term.dests().iter().map(|d| d.block).collect();
-            f(&mut term);
-            // Most updates only change branch arguments: the edges stay.
-            if term
-                .dests()
-                .iter()
-                .map(|d| d.block)
-                .eq(before.iter().copied())
-            {
-                self.blocks[block.index()].term = Some(term);
-            } else {
-                self.set_terminator(block, term);
+    /// Changes the arguments of each branch of `block` with `f`; the
+    /// destinations (so the CFG) stay; [`Function::set_terminator`] changes
+    /// destinations.
+    pub fn update_branch_args(&mut self, block: Block, mut f: impl FnMut(&mut BlockCall)) {
+        if let Some(term) = self.blocks[block.index()].term.as_mut() {
+            for d in term.dests_mut() {
+                let dest = d.block;
+                f(d);
+                assert_eq!(d.block, dest, "update_branch_args changed a destination");
             }
         }
     }

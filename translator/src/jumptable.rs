@@ -271,7 +271,7 @@ fn agreed_constant(f: &Function, v: Value, seen: &mut HashSet<Value>) -> Option<
         let Some(term) = &f.block(p).term else {
             continue;
         };
-        for d in term.dests().into_iter().filter(|d| d.block == block) {
+        for d in term.dests().filter(|d| d.block == block) {
             let arg = *d.args.get(index as usize)?;
             let c = iconst_value(f, arg).or_else(|| agreed_constant(f, arg, seen));
             if let Some(c) = c {

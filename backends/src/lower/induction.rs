@@ -203,7 +203,6 @@ fn edges_into<'f>(f: &'f Function, l: &Loop) -> Option<Vec<(bool, &'f BlockCall)
         }
         edges.extend(
             term.dests()
-                .into_iter()
                 .filter(|call| call.block == l.header)
                 .map(|call| (l.contains(pred), call)),
         );

@@ -8,9 +8,9 @@
 //! available at the end of every reachable predecessor), so the
 //! replacement keeps SSA form.
 
-use crate::function::Function;
+use crate::function::{Function, Value};
 
-use super::util::{incoming_args, remove_param, reverse_post_order, Subst};
+use super::util::{incoming_arg_lists, remove_param, reverse_post_order, Subst};
 use super::Pass;
 
 /// The trivial-block-parameter pass.
@@ -34,12 +34,20 @@ impl Pass for BlockParams {
                     continue;
                 }
                 let mut i = f.block(b).params.len();
+                if i == 0 {
+                    continue;
+                }
+                // Removing parameter i leaves the arguments of 0..i in place.
+                let lists: Vec<Vec<Value>> = incoming_arg_lists(f, b)
+                    .into_iter()
+                    .map(<[Value]>::to_vec)
+                    .collect();
                 while i > 0 {
                     i -= 1;
                     let p = f.block(b).params[i];
-                    let mut incoming = incoming_args(f, b, i)
-                        .into_iter()
-                        .map(|a| subst.resolve(a))
+                    let mut incoming = lists
+                        .iter()
+                        .map(|args| subst.resolve(args[i]))
                         .filter(|&a| a != p);
                     let Some(v) = incoming.next() else {
                         continue;

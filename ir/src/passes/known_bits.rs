@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::function::{Function, InstData, Value};
 use crate::ops::{Imm, Opcode};
 
-use super::util::{incoming_args, reverse_post_order};
+use super::util::{incoming_arg_lists, reverse_post_order};
 
 /// Rounds before the analysis gives up (each round lowers some mask, and
 /// loop nests converge in a few).
@@ -29,11 +29,16 @@ pub(crate) fn known_zero_bits(f: &Function) -> HashMap<Value, u128> {
         let mut changed = false;
         for &b in &order {
             let data = f.block(b);
+            let incoming = if data.params.is_empty() {
+                Vec::new()
+            } else {
+                incoming_arg_lists(f, b)
+            };
             for (i, &p) in data.params.iter().enumerate() {
                 let mask = f.value_type(p).mask();
-                let zero = incoming_args(f, b, i)
+                let zero = incoming
                     .iter()
-                    .fold(mask, |acc, &a| acc & lookup(&known, f, a));
+                    .fold(mask, |acc, args| acc & lookup(&known, f, args[i]));
                 changed |= known.insert(p, zero) != Some(zero);
             }
             for &inst in &data.insts {

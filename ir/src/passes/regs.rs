@@ -37,6 +37,8 @@
 //! forever without a sync point never observe the state, so writes on them
 //! may be removed.
 
+use rustc_hash::FxHashMap as HashMap;
+
 use crate::function::{Block, Function, GuestReg, Inst, Terminator, Value};
 use crate::ops::{Imm, Opcode};
 
@@ -159,7 +161,7 @@ fn known_at_entry(f: &Function, b: Block, outs: &[Option<Known>], nregs: usize) 
         let (Some(out), Some(term)) = (&outs[p.index()], &f.block(p).term) else {
             continue;
         };
-        for dest in term.dests().into_iter().filter(|d| d.block == b) {
+        for dest in term.dests().filter(|d| d.block == b) {
             edges.push((out, &dest.args));
         }
     }
@@ -167,6 +169,12 @@ fn known_at_entry(f: &Function, b: Block, outs: &[Option<Known>], nregs: usize) 
         return vec![None; nregs];
     };
     let params = &f.block(b).params;
+    // The parameters each value is passed to on the first edge: only those
+    // can receive a register's values on every edge.
+    let mut params_given: HashMap<Value, Vec<usize>> = HashMap::default();
+    for (i, &a) in edges[0].1.iter().enumerate().take(params.len()) {
+        params_given.entry(a).or_default().push(i);
+    }
     (0..nregs)
         .map(|r| {
             if edges.iter().all(|(out, _)| out[r] == first[r]) {
@@ -177,7 +185,12 @@ fn known_at_entry(f: &Function, b: Block, outs: &[Option<Known>], nregs: usize) 
                     .iter()
                     .all(|(out, args)| out[r].is_some() && out[r] == args.get(i).copied())
             };
-            (0..params.len()).find(|&i| receives(i)).map(|i| params[i])
+            let candidates = first[r].and_then(|v| params_given.get(&v))?;
+            candidates
+                .iter()
+                .copied()
+                .find(|&i| receives(i))
+                .map(|i| params[i])
         })
         .collect()
 }
@@ -374,7 +387,7 @@ fn edge_writes(
         let (Some(out), Some(term)) = (&outs[pred.index()], &f.block(pred).term) else {
             continue;
         };
-        for dest in term.dests().into_iter().filter(|d| d.block == b) {
+        for dest in term.dests().filter(|d| d.block == b) {
             let arg = dest.args[index];
             if out[reg.index()] == Some(arg) {
                 held = true;

@@ -123,10 +123,8 @@ fn unwrap_param(f: &mut Function, block: Block, index: usize, subst: &mut Subst)
         let edges: Vec<Value> = f
             .block(p)
             .term
-            .as_ref()
-            .map(|t| t.dests())
-            .unwrap_or_default()
-            .into_iter()
+            .iter()
+            .flat_map(|t| t.dests())
             .filter(|d| d.block == block)
             .map(|d| d.args[index])
             .collect();
@@ -139,8 +137,8 @@ fn unwrap_param(f: &mut Function, block: Block, index: usize, subst: &mut Subst)
             });
         }
         let mut args = args.into_iter();
-        f.update_terminator(p, |t| {
-            for d in t.dests_mut().into_iter().filter(|d| d.block == block) {
+        f.update_branch_args(p, |d| {
+            if d.block == block {
                 d.args.push(args.next().expect("one argument per edge"));
             }
         });

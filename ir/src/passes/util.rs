@@ -33,14 +33,25 @@ pub(crate) fn reverse_post_order(f: &Function) -> Vec<Block> {
 
 /// The arguments every branch into `block` passes for parameter `index`.
 pub(crate) fn incoming_args(f: &Function, block: Block, index: usize) -> Vec<Value> {
+    incoming_arg_lists(f, block)
+        .iter()
+        .map(|args| args[index])
+        .collect()
+}
+
+/// The argument lists of the branches to `block`, one per edge (a
+/// predecessor branching to it on two edges gives two), in predecessor
+/// order. Computed once per block: a pass looking at each parameter would
+/// otherwise walk every predecessor's terminator once per parameter.
+pub(crate) fn incoming_arg_lists(f: &Function, block: Block) -> Vec<&[Value]> {
     let mut out = Vec::new();
     for p in f.preds(block) {
         if let Some(t) = &f.block(p).term {
-            for d in t.dests() {
-                if d.block == block {
-                    out.push(d.args[index]);
-                }
-            }
+            out.extend(
+                t.dests()
+                    .filter(|d| d.block == block)
+                    .map(|d| d.args.as_slice()),
+            );
         }
     }
     out
@@ -49,11 +60,9 @@ pub(crate) fn incoming_args(f: &Function, block: Block, index: usize) -> Vec<Val
 /// Removes parameter `index` of `block` and its argument in every branch.
 pub(crate) fn remove_param(f: &mut Function, block: Block, index: usize) {
     for p in f.preds(block) {
-        f.update_terminator(p, |t| {
-            for d in t.dests_mut() {
-                if d.block == block {
-                    d.args.remove(index);
-                }
+        f.update_branch_args(p, |d| {
+            if d.block == block {
+                d.args.remove(index);
             }
         });
     }
