@@ -170,11 +170,9 @@ fn known_at_entry(f: &Function, b: Block, outs: &[Option<Known>], nregs: usize) 
     };
     let params = &f.block(b).params;
     // The parameters each value is passed to on the first edge: only those
-    // can receive a register's values on every edge.
-    let mut params_given: HashMap<Value, Vec<usize>> = HashMap::default();
-    for (i, &a) in edges[0].1.iter().enumerate().take(params.len()) {
-        params_given.entry(a).or_default().push(i);
-    }
+    // can receive a register's values on every edge. Built on the first
+    // register the edges disagree on (never, for most blocks).
+    let mut params_given: Option<HashMap<Value, Vec<usize>>> = None;
     (0..nregs)
         .map(|r| {
             if edges.iter().all(|(out, _)| out[r] == first[r]) {
@@ -185,7 +183,14 @@ fn known_at_entry(f: &Function, b: Block, outs: &[Option<Known>], nregs: usize) 
                     .iter()
                     .all(|(out, args)| out[r].is_some() && out[r] == args.get(i).copied())
             };
-            let candidates = first[r].and_then(|v| params_given.get(&v))?;
+            let given = params_given.get_or_insert_with(|| {
+                let mut m: HashMap<Value, Vec<usize>> = HashMap::default();
+                for (i, &a) in edges[0].1.iter().enumerate().take(params.len()) {
+                    m.entry(a).or_default().push(i);
+                }
+                m
+            });
+            let candidates = given.get(&first[r]?)?;
             candidates
                 .iter()
                 .copied()
