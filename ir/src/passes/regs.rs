@@ -21,7 +21,9 @@
 //! Out of loops (before both): a write-back of a value defined outside a
 //! loop, in a block that leaves the function from the loop (a poll exit),
 //! is copied to the end of the loop's entry blocks when the state value it
-//! would overwrite there is dead (so the copy changes nothing). The forward
+//! would overwrite there is dead (so the copy changes nothing) and the
+//! value does not live through the loop anyway (see `live_through_loop`:
+//! then the copy would only add a store per entry). The forward
 //! step then finds the state already holding the value at the exit and
 //! drops the write there: loop-invariant values no longer live through the
 //! loop just to be written back on its rarely taken exits.
@@ -510,6 +512,7 @@ fn hoist_invariant_write_backs(f: &mut Function, order: &[Block], forest: &LoopF
     }
     let ins = dead_on_entry(f, order);
     let nregs = f.regs.len();
+    let needed = needed_values(f, order);
     let mut copies: Vec<(Block, GuestReg, Value)> = Vec::new();
     for l in &forest.loops {
         let entries_ok = !l.entries.is_empty()
@@ -533,7 +536,7 @@ fn hoist_invariant_write_backs(f: &mut Function, order: &[Block], forest: &LoopF
             };
             let hoistable = l.entries.iter().all(|&e| forest.dominates(def, e))
                 && dead.iter().all(|d| d[r.index()])
-                && !live_through_loop(f, forest, l, v, def);
+                && !live_through_loop(f, forest, l, (v, def), &needed);
             if !hoistable {
                 continue;
             }
@@ -552,29 +555,36 @@ fn hoist_invariant_write_backs(f: &mut Function, order: &[Block], forest: &LoopF
     !copies.is_empty()
 }
 
-/// True when `v` (defined in block `def`, outside `l`) has a use other
-/// than a write-back on a leaving block in a block of `l` or of a loop
+/// True when `v` (defined in block `def`, outside `l`) is live in `l` for
+/// more than its write-backs on leaving blocks: a block of `l` or of a loop
 /// around it, reachable from `l`'s header within those loops without
-/// passing `def`: it lives through `l` in a register or spill slot anyway,
-/// so its write-backs on the exits cost nothing there and stay. (In
-/// nbody's three-iteration inner loops, copying the write-backs of the
-/// outer loop's constants to the inner loop's entry stored eleven
-/// registers per entry.) Not for a value an outer loop computes anew:
-/// written on the inner loop's entry, the state holds it for the outer
-/// loop's other exits too, which would otherwise carry the register's
-/// value around the outer loop (riscv nbody's `fa1`, loaded per body).
-fn live_through_loop(f: &Function, forest: &LoopForest, l: &Loop, v: Value, def: Block) -> bool {
+/// passing `def`, uses it in an instruction or as a terminator operand, or
+/// hands it to a block parameter that is itself [needed](needed_values).
+/// It then lives through `l` in a register or spill slot anyway, so its
+/// write-backs on the exits cost nothing there and stay: copied to the
+/// loop's entry they would be a store per entry (x86_64 nbody's
+/// three-iteration inner loops stored eleven registers per pair of
+/// bodies). A value only handed around an outer loop for its write-backs
+/// is not live: written on the inner loop's entry, the state holds it for
+/// the outer loop's exits too, and the parameters that carried it die
+/// (riscv nbody's `fa1`, loaded per body). Uses after the loops do not
+/// count: such a value would otherwise be carried through every loop for
+/// its exits (riscv64 interp).
+fn live_through_loop(
+    f: &Function,
+    forest: &LoopForest,
+    l: &Loop,
+    (v, def): (Value, Block),
+    needed: &[bool],
+) -> bool {
     let around: Vec<&Loop> = forest
         .loops
         .iter()
         .filter(|o| o.contains(l.header))
         .collect();
     let in_loops = |b: Block| around.iter().any(|o| o.contains(b));
-    if in_loops(def) {
-        return false;
-    }
-    // `def` is outside the loops walked, so no path taken passes it.
     let mut seen = vec![false; f.num_blocks()];
+    seen[def.index()] = true;
     let mut work = vec![l.header];
     while let Some(b) = work.pop() {
         if !in_loops(b) || std::mem::replace(&mut seen[b.index()], true) {
@@ -583,13 +593,65 @@ fn live_through_loop(f: &Function, forest: &LoopForest, l: &Loop, v: Value, def:
         let data = f.block(b);
         let leaving = only_writes_back_and_leaves(f, b);
         let used_by_inst = !leaving && data.insts.iter().any(|&i| f.inst(i).args.contains(&v));
-        let used_by_term = data.term.as_ref().is_some_and(|t| t.uses().contains(&v));
-        if used_by_inst || used_by_term {
+        if used_by_inst
+            || data
+                .term
+                .as_ref()
+                .is_some_and(|t| hands_on(f, t, v, needed))
+        {
             return true;
         }
         work.extend(f.succs(b));
     }
     false
+}
+
+/// True when terminator `t` uses `v` as an operand, or passes it to a
+/// needed block parameter.
+fn hands_on(f: &Function, t: &Terminator, v: Value, needed: &[bool]) -> bool {
+    t.operands().contains(&v)
+        || t.dests().any(|d| {
+            let params = &f.block(d.block).params;
+            d.args
+                .iter()
+                .zip(params)
+                .any(|(&a, &p)| a == v && needed[p.index()])
+        })
+}
+
+/// Per value: whether the function needs it for more than writing it back
+/// on a block that leaves to the dispatcher. Seeded with the arguments of
+/// instructions outside such blocks and with terminator operands, then
+/// carried back from each needed block parameter to the arguments branches
+/// pass it.
+fn needed_values(f: &Function, order: &[Block]) -> Vec<bool> {
+    let mut needed = vec![false; f.num_values()];
+    let mut passed: HashMap<Value, Vec<Value>> = HashMap::default();
+    let mut work = Vec::new();
+    for &b in order {
+        let data = f.block(b);
+        if !only_writes_back_and_leaves(f, b) {
+            for &i in &data.insts {
+                work.extend(f.inst(i).args.iter().copied());
+            }
+        }
+        let Some(t) = &data.term else { continue };
+        work.extend(t.operands());
+        for d in t.dests() {
+            for (&a, &p) in d.args.iter().zip(&f.block(d.block).params) {
+                passed.entry(p).or_default().push(a);
+            }
+        }
+    }
+    while let Some(v) = work.pop() {
+        if std::mem::replace(&mut needed[v.index()], true) {
+            continue;
+        }
+        if let Some(args) = passed.get(&v) {
+            work.extend(args.iter().copied());
+        }
+    }
+    needed
 }
 
 /// The `(register, value)` writes of values defined outside `l` in the

@@ -1075,6 +1075,81 @@ fn write_backs_stay_in_the_exit_when_the_loop_observes_the_state() {
     );
 }
 
+/// Two nested loops: the outer one counts with `v3`/`v4`, computes `v21`
+/// anew (`%b`'s value) and carries `v5`; the inner one's poll exit writes
+/// `%b` back. `tail` ends the outer loop (block6, which compares `v4` with
+/// `v22`), branching back to block1 or on to block7, which writes `%b`
+/// back and leaves.
+fn nested_loops_writing_back(tail: &str) -> String {
+    format!(
+        "function f @0x0 {{
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = iconst.i64 0x10
+             v2 = iconst.i64 0x0
+             v22 = iconst.i64 0x40
+             jump block1(v2, v2)
+         block1(v3: i64, v5: i64):
+             v4 = iadd.i64 v3, v1
+             v21 = bxor.i64 v4, v0
+             jump block2(v2)
+         block2(v6: i64):
+             v7 = iconst.i64 0x1
+             v8 = iadd.i64 v6, v7
+             v9 = icmp.i64 ult v8, v1
+             brif v9, block3, block6
+         block3:
+             v10 = poll.i1
+             brif v10, block4, block2(v8)
+         block4:
+             v11 = iconst.i64 0x4
+             write_reg.i64 %b, v21
+             write_reg.i64 %a, v8
+             exit v11
+         block6:
+             v12 = icmp.i64 ult v4, v22
+             {tail}
+         block7(v20: i64):
+             write_reg.i64 %b, v20
+             exit v1
+         }}"
+    )
+}
+
+/// The text of `out` up to the inner loop's header.
+fn outer_loop_head(out: &str) -> &str {
+    out.split("block2(").next().unwrap_or_default()
+}
+
+#[test]
+fn write_backs_of_a_value_the_outer_loop_uses_stay_in_the_inner_exit() {
+    // `v21` feeds the outer loop's `v5`: it lives through the inner loop
+    // anyway, so a copy of its write-back on the inner loop's entry would
+    // only add a store per entry.
+    let out = apply(
+        &nested_loops_writing_back(
+            "v23 = bxor.i64 v21, v5
+             brif v12, block1(v4, v23), block7(v21)",
+        ),
+        &[&RegAccess],
+    );
+    assert!(!outer_loop_head(&out).contains("write_reg"), "{out}");
+    let inner_exit = out.split("exit").next().unwrap_or_default();
+    assert!(inner_exit.contains("write_reg.i64 %b"), "{out}");
+}
+
+#[test]
+fn write_backs_of_a_value_only_handed_around_move_to_the_inner_entry() {
+    // `v21` only goes to the outer loop's parameter `v5`, which nothing
+    // but a write-back reads: written on the inner loop's entry, the exits
+    // need not carry it.
+    let out = apply(
+        &nested_loops_writing_back("brif v12, block1(v4, v21), block7(v5)"),
+        &[&RegAccess],
+    );
+    assert!(outer_loop_head(&out).contains("write_reg.i64 %b"), "{out}");
+}
+
 /// `frflags`-like: the host flags read, mapped and written on one side of
 /// a branch only, with integer work between the read and the branch.
 fn flag_read_then_branch(between: &str) -> String {
