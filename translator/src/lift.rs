@@ -198,7 +198,9 @@ impl LiftCx<'_> {
     /// A block that polls for a pending signal before going on to `body`
     /// (the block of `target`), and leaves through the dispatcher at
     /// `target` when one waits. Every loop passes through a back edge, so
-    /// no loop runs without reaching a safe point.
+    /// no loop runs without reaching a safe point (the optimizer drops the
+    /// polls of loops a counter ends within a few trips:
+    /// `vmtrans_ir::passes::BoundedLoopPolls`).
     fn polled(&mut self, target: u64, body: Block) -> Block {
         let here = self.b.current_block().expect("lifting outside a block");
         let poll = self.b.create_block();

@@ -19,6 +19,8 @@
 //!   observes and folds bitcast round trips;
 //! - [`SinkPureHelpers`]: moves a read of the host FP flags to the one
 //!   successor that uses it, off the paths that do not;
+//! - [`BoundedLoopPolls`]: drops the back-edge polls of loops a counter
+//!   ends within [`MAX_UNPOLLED_TRIPS`] iterations;
 //! - [`RegAccess`]: removes redundant guest register reads and writes;
 //! - [`Dce`]: removes unreachable blocks, unused side-effect-free
 //!   instructions (dead loads too: a dead load's fault is not preserved) and
@@ -30,6 +32,7 @@ mod dce;
 mod float_bits;
 mod known_bits;
 pub mod loops;
+mod polls;
 mod regs;
 mod sink;
 mod unwrap;
@@ -44,6 +47,7 @@ pub use block_params::BlockParams;
 pub use const_fold::ConstFold;
 pub use dce::Dce;
 pub use float_bits::FloatBits;
+pub use polls::{BoundedLoopPolls, MAX_UNPOLLED_TRIPS};
 pub use regs::RegAccess;
 pub use sink::SinkPureHelpers;
 pub use unwrap::ParamUnwrap;
@@ -76,6 +80,7 @@ static DCE: Dce = Dce;
 static FLOAT_BITS: FloatBits = FloatBits;
 static PARAM_UNWRAP: ParamUnwrap = ParamUnwrap;
 static SINK_PURE_HELPERS: SinkPureHelpers = SinkPureHelpers;
+static BOUNDED_LOOP_POLLS: BoundedLoopPolls = BoundedLoopPolls;
 
 /// The passes of `level`, in the order they run.
 pub fn pipeline(level: OptLevel) -> Vec<&'static dyn Pass> {
@@ -88,6 +93,7 @@ pub fn pipeline(level: OptLevel) -> Vec<&'static dyn Pass> {
             &PARAM_UNWRAP,
             &FLOAT_BITS,
             &SINK_PURE_HELPERS,
+            &BOUNDED_LOOP_POLLS,
             &REG_ACCESS,
             &DCE,
         ],

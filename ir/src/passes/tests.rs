@@ -873,6 +873,7 @@ fn pipeline_levels_and_module_optimization() {
             "param_unwrap",
             "float_bits",
             "sink_pure_helpers",
+            "bounded_loop_polls",
             "reg_access",
             "dce"
         ]
@@ -1148,6 +1149,83 @@ fn write_backs_of_a_value_only_handed_around_move_to_the_inner_entry() {
         &[&RegAccess],
     );
     assert!(outer_loop_head(&out).contains("write_reg.i64 %b"), "{out}");
+}
+
+/// A loop over header parameter `v4` (from `start`, `v6 = v4 + step`)
+/// that goes on while `cmp` holds (over `v6`, `v0` = `%a`, `v1` = 0x10 and
+/// `v2` = `bound`), with a poll on its back edge.
+fn counted_loop(start: &str, step: &str, bound: &str, cmp: &str) -> String {
+    format!(
+        "function f @0x0 {{
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = iconst.i64 0x10
+             v2 = iconst.i64 {bound}
+             v3 = iconst.i64 {start}
+             jump block1(v3)
+         block1(v4: i64):
+             v5 = iconst.i64 {step}
+             v6 = iadd.i64 v4, v5
+             v7 = icmp.i64 {cmp}
+             brif v7, block2, block4
+         block2:
+             v8 = poll.i1
+             brif v8, block3, block1(v6)
+         block3:
+             v9 = iconst.i64 0x4
+             write_reg.i64 %b, v6
+             exit v9
+         block4:
+             write_reg.i64 %b, v6
+             exit v1
+         }}"
+    )
+}
+
+const MINUS_ONE: &str = "0xffffffffffffffff";
+
+#[test]
+fn short_counted_loops_lose_their_back_edge_poll() {
+    for (start, step, bound, cmp) in [
+        // x86_64 nbody: `add $8, %rax; cmp $0x18, %rax; jne`.
+        ("0x0", "0x8", "0x18", "ne v6, v2"),
+        ("0x0", "0x1", "0x0", "ult v6, v1"),
+        ("0x10", MINUS_ONE, "0x0", "ne v6, v2"),
+        ("0xfffffffffffffff0", "0x1", "0x3", "slt v6, v2"),
+        ("0x0", "0x3", "0x0", "ugt v1, v6"),
+        // One trip: the counter starts past the bound.
+        ("0x40", "0x1", "0x0", "ult v6, v1"),
+    ] {
+        let text = counted_loop(start, step, bound, cmp);
+        let out = apply(&text, &[&BoundedLoopPolls, &Dce]);
+        assert!(!out.contains("poll"), "{cmp}:\n{out}");
+        assert!(!out.contains("exit v9"), "{cmp}:\n{out}");
+    }
+}
+
+#[test]
+fn loops_without_a_small_constant_trip_count_keep_their_poll() {
+    for (start, step, bound, cmp) in [
+        // The bound is a register: any count.
+        ("0x0", "0x1", "0x0", "ult v6, v0"),
+        // 4096 trips.
+        ("0x0", "0x1", "0x1000", "ult v6, v2"),
+        // Steps over the bound and wraps around.
+        ("0x0", "0x3", "0x0", "ne v6, v1"),
+        // Would wrap before reaching the bound.
+        ("0x0", "0x8", "0xfffffffffffffffc", "ult v6, v2"),
+        // Starts past the bound, and its first step wraps (17 trips, a
+        // count this pass does not work out).
+        (MINUS_ONE, "0x1", "0x0", "ult v6, v1"),
+        // Counts the wrong way for `<`.
+        ("0x20", MINUS_ONE, "0x0", "ult v6, v1"),
+        // Goes on while the counter is equal: not a count.
+        ("0x0", "0x1", "0x0", "eq v6, v1"),
+    ] {
+        let text = counted_loop(start, step, bound, cmp);
+        let out = apply(&text, &[&BoundedLoopPolls, &Dce]);
+        assert!(out.contains("poll"), "{start} {cmp}:\n{out}");
+    }
 }
 
 /// `frflags`-like: the host flags read, mapped and written on one side of
