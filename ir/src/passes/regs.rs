@@ -512,7 +512,8 @@ fn hoist_invariant_write_backs(f: &mut Function, order: &[Block], forest: &LoopF
     }
     let ins = dead_on_entry(f, order);
     let nregs = f.regs.len();
-    let needed = needed_values(f, order);
+    // Built on the first candidate: most loops have no invariant write-back.
+    let mut needed: Option<Vec<bool>> = None;
     let mut copies: Vec<(Block, GuestReg, Value)> = Vec::new();
     for l in &forest.loops {
         let entries_ok = !l.entries.is_empty()
@@ -536,7 +537,13 @@ fn hoist_invariant_write_backs(f: &mut Function, order: &[Block], forest: &LoopF
             };
             let hoistable = l.entries.iter().all(|&e| forest.dominates(def, e))
                 && dead.iter().all(|d| d[r.index()])
-                && !live_through_loop(f, forest, l, (v, def), &needed);
+                && !live_through_loop(
+                    f,
+                    forest,
+                    l,
+                    (v, def),
+                    needed.get_or_insert_with(|| needed_values(f, order)),
+                );
             if !hoistable {
                 continue;
             }
