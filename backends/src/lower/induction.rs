@@ -20,6 +20,13 @@
 //! larger). `q` is the masked address for as long as the address stays in
 //! the guest space; one that walks out of it faults, as on hardware (nothing
 //! is mapped there), where the mask would have wrapped it around.
+//!
+//! A plain pointer `p` (no base, no shift) of a loop entered by one edge
+//! needs no `q` of its own: every back edge bumps `p` and `q` alike, so
+//! inside the loop `q` is `p + offset`, with `offset = q - p` fixed on the
+//! entering edge. An access `p + d` is then `offset + p + d`, which x86_64
+//! addressing takes in one operand (`d(p, offset)`): the loop steps the
+//! guest pointer alone, which its test and its exits need anyway.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -64,6 +71,10 @@ pub(super) struct HostPointers {
     pub(super) headers: HashMap<Block, (usize, Vec<Stepping>)>,
     /// Per guest address value (a base the accesses add displacements to).
     pub(super) addresses: HashMap<Value, Pointer>,
+    /// Per loop header: the host pointers it does not carry, which are
+    /// their guest pointer plus an offset (see the module documentation),
+    /// as pairs of the guest pointer's parameter position and the slot.
+    derived: HashMap<Block, Vec<(usize, usize)>>,
 }
 
 impl HostPointers {
@@ -104,11 +115,34 @@ impl HostPointers {
                 };
                 out.addresses.insert(x, Pointer { lp, slot });
             }
-            if !chosen.is_empty() {
-                out.headers.insert(l.header, (lp, chosen));
+            if chosen.is_empty() {
+                continue;
             }
+            if edges.iter().filter(|(back, _)| !back).count() == 1 {
+                let derived: Vec<(usize, usize)> = chosen
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, k)| k.base.is_none() && k.shift == 0)
+                    .map(|(slot, k)| (k.index, slot))
+                    .collect();
+                if !derived.is_empty() {
+                    out.derived.insert(l.header, derived);
+                }
+            }
+            out.headers.insert(l.header, (lp, chosen));
         }
         out
+    }
+
+    /// The slot of the host pointer of the guest pointer that is parameter
+    /// `index` of `block`, when the loop does not carry it (it is the guest
+    /// pointer plus an offset).
+    pub(super) fn derived_slot(&self, block: Block, index: usize) -> Option<usize> {
+        let derived = self.derived.get(&block)?;
+        derived
+            .iter()
+            .find(|&&(i, _)| i == index)
+            .map(|&(_, slot)| slot)
     }
 }
 
@@ -230,7 +264,7 @@ fn fits(d: i32) -> bool {
 
 impl Lower<'_> {
     /// Finds the function's host pointers and gives their loop headers the
-    /// extra Cranelift parameters that carry them.
+    /// extra Cranelift parameters that carry the ones a loop steps.
     pub(super) fn add_host_pointers(&mut self) {
         let Some(forest) = &self.loops else {
             return;
@@ -238,26 +272,41 @@ impl Lower<'_> {
         self.host_pointers = HostPointers::find(self.f, forest, &self.opaque_loads);
         for (&header, (_, chosen)) in &self.host_pointers.headers {
             let cb = self.block(header);
-            let params = chosen
-                .iter()
-                .map(|_| self.b.append_block_param(cb, types::I64))
+            let params = (0..chosen.len())
+                .map(|slot| {
+                    let key = chosen[slot];
+                    let offset = self.host_pointers.derived_slot(header, key.index) == Some(slot);
+                    (!offset).then(|| self.b.append_block_param(cb, types::I64))
+                })
                 .collect();
             self.pointer_params.insert(header, params);
         }
     }
 
     /// The host pointer an access `x + d` in the block being lowered goes
-    /// through, if `x` has one there.
-    pub(super) fn loop_host_pointer(&self, x: Value, d: i32) -> Option<cl::Value> {
-        let ptr = self.host_pointers.addresses.get(&x)?;
+    /// through, if `x` has one there: the loop's parameter, or `x` plus
+    /// the offset fixed where the loop is entered.
+    pub(super) fn loop_host_pointer(&mut self, x: Value, d: i32) -> Option<cl::Value> {
+        let ptr = *self.host_pointers.addresses.get(&x)?;
         let l = &self.loops.as_ref()?.loops[ptr.lp];
         let inside = self.current_block.is_some_and(|b| l.contains(b));
-        (inside && fits(d)).then(|| self.pointer_params[&l.header][ptr.slot])
+        if !(inside && fits(d)) {
+            return None;
+        }
+        let header = l.header;
+        if let Some(q) = self.pointer_params[&header][ptr.slot] {
+            return Some(q);
+        }
+        let offset = self.pointer_offsets[&(header, ptr.slot)];
+        let p = self.val(x);
+        Some(self.b.ins().iadd(p, offset))
     }
 
     /// The host pointers a branch from the block being lowered passes to
     /// `call`'s block: bumped like their guest addresses on a back edge,
-    /// computed from the guest values where the loop is entered.
+    /// computed from the guest values where the loop is entered. Where the
+    /// loop is entered, also fixes the offsets of the ones it does not
+    /// carry.
     pub(super) fn host_pointer_args(&mut self, call: &BlockCall) -> Vec<cl::Value> {
         let Some((lp, chosen)) = self.host_pointers.headers.get(&call.block).cloned() else {
             return Vec::new();
@@ -266,17 +315,22 @@ impl Lower<'_> {
             .current_block
             .zip(self.loops.as_ref())
             .is_some_and(|(from, forest)| forest.loops[lp].contains(from));
-        chosen
-            .iter()
-            .enumerate()
-            .map(|(slot, &key)| {
-                if back {
-                    self.stepped_host_pointer(call, slot, key)
-                } else {
-                    self.entering_host_pointer(call, key)
+        let mut args = Vec::new();
+        for (slot, &key) in chosen.iter().enumerate() {
+            let carried = self.pointer_params[&call.block][slot].is_some();
+            match (back, carried) {
+                (true, true) => args.push(self.stepped_host_pointer(call, slot, key)),
+                (true, false) => {}
+                (false, true) => args.push(self.entering_host_pointer(call, key)),
+                (false, false) => {
+                    let q = self.entering_host_pointer(call, key);
+                    let p = self.val(call.args[key.index]);
+                    let offset = self.b.ins().isub(q, p);
+                    self.pointer_offsets.insert((call.block, slot), offset);
                 }
-            })
-            .collect()
+            }
+        }
+        args
     }
 
     /// A host pointer on a back edge: bumped as its address is.
@@ -284,7 +338,7 @@ impl Lower<'_> {
         let index = self.f.block(call.block).params[key.index];
         let step = back_edge_step(self.f, index, call.args[key.index])
             .expect("every back edge bumps a chosen index by a constant");
-        let q = self.pointer_params[&call.block][slot];
+        let q = self.pointer_params[&call.block][slot].expect("a carried host pointer");
         match step << key.shift {
             0 => q,
             bump => self.b.ins().iadd_imm_s(q, bump),
@@ -313,7 +367,7 @@ impl Lower<'_> {
 mod tests {
     use std::sync::Arc;
 
-    use vmtrans_ir::{Imm, RegFile};
+    use vmtrans_ir::{Imm, IntCC, RegFile};
 
     use super::*;
 
@@ -403,6 +457,46 @@ mod tests {
         }
         let chosen: Vec<&Stepping> = found.headers.values().flat_map(|(_, c)| c).collect();
         assert_eq!(chosen.len(), 1);
+        // One edge enters the loop: the plain pointer's host pointer is the
+        // guest pointer plus an offset, not a parameter of its own.
+        let header = f.layout()[1];
+        assert_eq!(found.derived_slot(header, 0), Some(0));
+    }
+
+    #[test]
+    fn a_loop_entered_by_two_edges_carries_its_host_pointers() {
+        // The offset is fixed on the one entering edge; with two, each would
+        // need its own, so the loop steps the host pointer as a parameter.
+        let (mut f, [every, ..]) = four_pointer_loop();
+        let (entry, header) = (f.layout()[0], f.layout()[1]);
+        let other = f.add_block();
+        let zero = op(&mut f, entry, Opcode::Iconst, &[], Imm::Int(0)).unwrap();
+        let cond = op(
+            &mut f,
+            entry,
+            Opcode::Icmp,
+            &[zero, zero],
+            Imm::Cc(IntCC::Eq),
+        );
+        let enter = || BlockCall {
+            block: header,
+            args: vec![zero; 4],
+        };
+        f.set_terminator(
+            entry,
+            Terminator::Brif {
+                cond: cond.unwrap(),
+                then_dest: enter(),
+                else_dest: BlockCall::new(other),
+            },
+        );
+        f.set_terminator(other, Terminator::Jump(enter()));
+        vmtrans_ir::verify::verify_function(&f).expect("the loop verifies");
+        let order: Vec<Block> = [entry, other, header, f.layout()[2], f.layout()[3]].to_vec();
+        let forest = LoopForest::new(&f, &order).expect("an entry");
+        let found = HostPointers::find(&f, &forest, &HashSet::default());
+        assert!(found.addresses.contains_key(&every));
+        assert_eq!(found.derived_slot(header, 0), None);
     }
 
     #[test]
@@ -448,5 +542,7 @@ mod tests {
             shift: 2,
         };
         assert_eq!(chosen, &vec![expected]);
+        // Only plain pointers are a guest pointer plus an offset.
+        assert_eq!(found.derived_slot(header, 0), None);
     }
 }

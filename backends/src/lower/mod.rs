@@ -251,8 +251,12 @@ pub(crate) struct Lower<'a> {
     /// Guest pointers that step through loops with a host pointer beside
     /// them (see [`induction`]).
     host_pointers: induction::HostPointers,
-    /// Per loop header with host pointers: their Cranelift parameters.
-    pointer_params: HashMap<Block, Vec<cl::Value>>,
+    /// Per loop header with host pointers, by slot: the Cranelift parameter
+    /// of each one the loop carries (`None` for one it does not).
+    pointer_params: HashMap<Block, Vec<Option<cl::Value>>>,
+    /// Per loop header and slot of a host pointer the loop does not carry:
+    /// host minus guest address, fixed where the loop is entered.
+    pointer_offsets: HashMap<(Block, usize), cl::Value>,
     /// The block being lowered.
     current_block: Option<Block>,
     /// Registers handed over in host registers (see [`linkage`]).
@@ -335,6 +339,7 @@ impl<'a> Lower<'a> {
             loops: None,
             host_pointers: induction::HostPointers::default(),
             pointer_params: HashMap::default(),
+            pointer_offsets: HashMap::default(),
             current_block: None,
             link: linkage::LinkVars::default(),
             leave_block: None,
