@@ -57,6 +57,11 @@ impl Lower<'_> {
                 cond,
                 then_dest,
                 else_dest,
+            } if self.is_poll(*cond) => self.poll_branch(*cond, then_dest, else_dest),
+            Terminator::Brif {
+                cond,
+                then_dest,
+                else_dest,
             } => {
                 let c = self.val(*cond);
                 let (tb, targs) = self.dest(then_dest);
@@ -100,6 +105,30 @@ impl Lower<'_> {
             }
         }
         Ok(())
+    }
+
+    /// True when `cond` is the result of a `poll`.
+    fn is_poll(&self, cond: Value) -> bool {
+        self.def_of(cond).is_some_and(|d| d.op == Opcode::Poll)
+    }
+
+    /// A poll's branch: to `exit` when a signal is pending, else on along
+    /// `on` (a loop's back edge), whose arguments are computed in a block
+    /// of their own after the branch. Cranelift rematerializes an add of a
+    /// constant (a pointer's or counter's step) in each block that uses it:
+    /// computed before the branch, the stepped values the exit writes back
+    /// are recomputed there from the old ones, which then live beside the
+    /// new ones up to the branch and cost a register copy each per
+    /// iteration. After the branch, each old value dies where its
+    /// successor is computed.
+    fn poll_branch(&mut self, cond: Value, exit: &BlockCall, on: &BlockCall) {
+        let c = self.val(cond);
+        let (exit_block, exit_args) = self.dest(exit);
+        let edge = self.b.create_block();
+        self.b.ins().brif(c, exit_block, &exit_args, edge, &[]);
+        self.b.switch_to_block(edge);
+        let (on_block, on_args) = self.dest(on);
+        self.b.ins().jump(on_block, &on_args);
     }
 
     /// True when the edge from `from` to `a` stays inside more loops than
