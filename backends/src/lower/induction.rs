@@ -58,7 +58,8 @@ pub(super) struct Stepping {
 pub(super) struct Pointer {
     /// The loop (index into [`LoopForest::loops`]).
     pub(super) lp: usize,
-    /// Position among the header's extra Cranelift parameters.
+    /// Its slot: position among the loop's chosen addresses (and among the
+    /// header's extra Cranelift parameters, for the ones the loop carries).
     pub(super) slot: usize,
 }
 
@@ -66,15 +67,14 @@ pub(super) struct Pointer {
 #[derive(Default)]
 pub(super) struct HostPointers {
     /// Per loop header: its loop (index into [`LoopForest::loops`]) and the
-    /// addresses that get one, in the order of the extra Cranelift
-    /// parameters.
+    /// addresses that get one, by slot.
     pub(super) headers: HashMap<Block, (usize, Vec<Stepping>)>,
     /// Per guest address value (a base the accesses add displacements to).
     pub(super) addresses: HashMap<Value, Pointer>,
     /// Per loop header: the host pointers it does not carry, which are
     /// their guest pointer plus an offset (see the module documentation),
     /// as pairs of the guest pointer's parameter position and the slot.
-    derived: HashMap<Block, Vec<(usize, usize)>>,
+    offset_slots: HashMap<Block, Vec<(usize, usize)>>,
 }
 
 impl HostPointers {
@@ -119,14 +119,14 @@ impl HostPointers {
                 continue;
             }
             if edges.iter().filter(|(back, _)| !back).count() == 1 {
-                let derived: Vec<(usize, usize)> = chosen
+                let offset: Vec<(usize, usize)> = chosen
                     .iter()
                     .enumerate()
                     .filter(|(_, k)| k.base.is_none() && k.shift == 0)
                     .map(|(slot, k)| (k.index, slot))
                     .collect();
-                if !derived.is_empty() {
-                    out.derived.insert(l.header, derived);
+                if !offset.is_empty() {
+                    out.offset_slots.insert(l.header, offset);
                 }
             }
             out.headers.insert(l.header, (lp, chosen));
@@ -137,9 +137,9 @@ impl HostPointers {
     /// The slot of the host pointer of the guest pointer that is parameter
     /// `index` of `block`, when the loop does not carry it (it is the guest
     /// pointer plus an offset).
-    pub(super) fn derived_slot(&self, block: Block, index: usize) -> Option<usize> {
-        let derived = self.derived.get(&block)?;
-        derived
+    pub(super) fn offset_slot(&self, block: Block, index: usize) -> Option<usize> {
+        self.offset_slots
+            .get(&block)?
             .iter()
             .find(|&&(i, _)| i == index)
             .map(|&(_, slot)| slot)
@@ -272,10 +272,11 @@ impl Lower<'_> {
         self.host_pointers = HostPointers::find(self.f, forest, &self.opaque_loads);
         for (&header, (_, chosen)) in &self.host_pointers.headers {
             let cb = self.block(header);
-            let params = (0..chosen.len())
-                .map(|slot| {
-                    let key = chosen[slot];
-                    let offset = self.host_pointers.derived_slot(header, key.index) == Some(slot);
+            let params = chosen
+                .iter()
+                .enumerate()
+                .map(|(slot, key)| {
+                    let offset = self.host_pointers.offset_slot(header, key.index) == Some(slot);
                     (!offset).then(|| self.b.append_block_param(cb, types::I64))
                 })
                 .collect();
@@ -460,7 +461,7 @@ mod tests {
         // One edge enters the loop: the plain pointer's host pointer is the
         // guest pointer plus an offset, not a parameter of its own.
         let header = f.layout()[1];
-        assert_eq!(found.derived_slot(header, 0), Some(0));
+        assert_eq!(found.offset_slot(header, 0), Some(0));
     }
 
     #[test]
@@ -496,7 +497,7 @@ mod tests {
         let forest = LoopForest::new(&f, &order).expect("an entry");
         let found = HostPointers::find(&f, &forest, &HashSet::default());
         assert!(found.addresses.contains_key(&every));
-        assert_eq!(found.derived_slot(header, 0), None);
+        assert_eq!(found.offset_slot(header, 0), None);
     }
 
     #[test]
@@ -543,6 +544,6 @@ mod tests {
         };
         assert_eq!(chosen, &vec![expected]);
         // Only plain pointers are a guest pointer plus an offset.
-        assert_eq!(found.derived_slot(header, 0), None);
+        assert_eq!(found.offset_slot(header, 0), None);
     }
 }
