@@ -21,12 +21,16 @@
 //!   successor that uses it, off the paths that do not;
 //! - [`BoundedLoopPolls`]: drops the back-edge polls of loops a counter
 //!   ends within [`MAX_UNPOLLED_TRIPS`] iterations;
+//! - [`ChunkedLoopPolls`]: polls counted loops that no constant bounds
+//!   once per [`MAX_UNPOLLED_TRIPS`] iterations instead of on every trip
+//!   (strip-mining them);
 //! - [`RegAccess`]: removes redundant guest register reads and writes;
 //! - [`Dce`]: removes unreachable blocks, unused side-effect-free
 //!   instructions (dead loads too: a dead load's fault is not preserved) and
 //!   unused block parameters — this is what removes dead flag computations.
 
 mod block_params;
+mod chunks;
 mod const_fold;
 mod dce;
 mod float_bits;
@@ -44,6 +48,7 @@ use crate::function::{Function, Module};
 use crate::verify::{verify_function, VerifyError};
 
 pub use block_params::BlockParams;
+pub use chunks::ChunkedLoopPolls;
 pub use const_fold::ConstFold;
 pub use dce::Dce;
 pub use float_bits::FloatBits;
@@ -81,6 +86,7 @@ static FLOAT_BITS: FloatBits = FloatBits;
 static PARAM_UNWRAP: ParamUnwrap = ParamUnwrap;
 static SINK_PURE_HELPERS: SinkPureHelpers = SinkPureHelpers;
 static BOUNDED_LOOP_POLLS: BoundedLoopPolls = BoundedLoopPolls;
+static CHUNKED_LOOP_POLLS: ChunkedLoopPolls = ChunkedLoopPolls;
 
 /// The passes of `level`, in the order they run.
 pub fn pipeline(level: OptLevel) -> Vec<&'static dyn Pass> {
@@ -94,6 +100,7 @@ pub fn pipeline(level: OptLevel) -> Vec<&'static dyn Pass> {
             &FLOAT_BITS,
             &SINK_PURE_HELPERS,
             &BOUNDED_LOOP_POLLS,
+            &CHUNKED_LOOP_POLLS,
             &REG_ACCESS,
             &DCE,
         ],

@@ -11,11 +11,13 @@
 //! same with the safepoint polls of counted loops.)
 //!
 //! A loop counts when its header has an integer parameter `i` that every
-//! entry edge sets to a constant and every back edge to `i ± step`
+//! entry edge sets to one start value and every back edge to `i ± step`
 //! (constant), and a block on every path around the loop (one dominating
 //! each latch) leaves the loop unless `i ± step` compares `!=`, unsigned
-//! `<` or signed `<` with a constant bound. The trip count then follows
-//! from the constants, without wrapping.
+//! `<` or signed `<` with a constant bound, where the start is a constant
+//! too; or compares `!=` with a bound that is the start plus a constant
+//! (`end = p + 24` for a pointer `p`). The trip count then follows from
+//! the constants, without wrapping.
 
 use crate::function::{Block, Function, Terminator, Value};
 use crate::ops::{Imm, IntCC, Opcode};
@@ -63,7 +65,7 @@ impl Pass for BoundedLoopPolls {
 /// The poll of latch `b` when `b` is a back-edge poll block of `l` (only
 /// a `poll` whose result leaves `l` when set and goes on to the header
 /// when clear, as the lifter builds them).
-fn back_edge_poll(f: &Function, b: Block, l: &Loop) -> Option<Value> {
+pub(super) fn back_edge_poll(f: &Function, b: Block, l: &Loop) -> Option<Value> {
     let data = f.block(b);
     let [inst] = data.insts[..] else {
         return None;
@@ -109,7 +111,7 @@ fn trip_bound(f: &Function, forest: &LoopForest, l: &Loop) -> Option<u128> {
 /// Header parameter `k` of a loop as a counter: set to `start` on entry,
 /// to `next` (`start + k·step`, modulo the width) on every back edge.
 struct Counter {
-    start: u128,
+    start: Offset,
     next: Value,
     step: u128,
     bits: u32,
@@ -130,7 +132,7 @@ fn counter(f: &Function, l: &Loop, k: usize) -> Option<Counter> {
             if l.contains(p) {
                 nexts.push(d.args[k]);
             } else {
-                starts.push(int_constant(f, d.args[k])?);
+                starts.push(offset(f, d.args[k]));
             }
         }
     }
@@ -145,6 +147,33 @@ fn counter(f: &Function, l: &Loop, k: usize) -> Option<Counter> {
     })
 }
 
+/// A value as `base + offset`: `base` is `None` for a constant, else a
+/// value defined elsewhere (`v + c`, `v - c`, or `v` itself with offset 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Offset {
+    base: Option<Value>,
+    offset: u128,
+}
+
+fn offset(f: &Function, v: Value) -> Offset {
+    if let Some(c) = int_constant(f, v) {
+        return Offset {
+            base: None,
+            offset: c,
+        };
+    }
+    match stepped(f, v) {
+        Some((base, c)) => Offset {
+            base: Some(base),
+            offset: c,
+        },
+        None => Offset {
+            base: Some(v),
+            offset: 0,
+        },
+    }
+}
+
 /// The element of `xs` when there is at least one and all are equal.
 fn the_one<T: Copy + PartialEq>(xs: &[T]) -> Option<T> {
     let first = *xs.first()?;
@@ -153,7 +182,7 @@ fn the_one<T: Copy + PartialEq>(xs: &[T]) -> Option<T> {
 
 /// `(x, c)` when `v` is `x + c` or `x - c` (as `x + -c`) for a constant `c`,
 /// masked to `v`'s width.
-fn stepped(f: &Function, v: Value) -> Option<(Value, u128)> {
+pub(super) fn stepped(f: &Function, v: Value) -> Option<(Value, u128)> {
     let d = f.defining_inst(v)?;
     if !matches!(d.op, Opcode::Iadd | Opcode::Isub) {
         return None;
@@ -168,7 +197,7 @@ fn stepped(f: &Function, v: Value) -> Option<(Value, u128)> {
 }
 
 /// The bits of `v` when an `iconst` defines it.
-fn int_constant(f: &Function, v: Value) -> Option<u128> {
+pub(super) fn int_constant(f: &Function, v: Value) -> Option<u128> {
     let d = f.defining_inst(v)?;
     match (d.op, d.imm) {
         (Opcode::Iconst, Imm::Int(bits)) => Some(bits),
@@ -211,16 +240,23 @@ fn exit_tests<'a>(
 
 impl Counter {
     /// The iterations of a loop that goes on while `lhs cc rhs`, when one
-    /// side is this counter's next value and the other a constant bound the
-    /// counter reaches without wrapping.
+    /// side is this counter's next value and the other a bound the counter
+    /// reaches without wrapping: a constant, or for `!=` the value the
+    /// counter starts from plus a constant (a pointer loop's end).
     fn trips(&self, f: &Function, cc: IntCC, lhs: Value, rhs: Value) -> Option<u128> {
         let (cc, bound) = if lhs == self.next {
-            (cc, int_constant(f, rhs)?)
+            (cc, offset(f, rhs))
         } else if rhs == self.next {
-            (cc.swapped(), int_constant(f, lhs)?)
+            (cc.swapped(), offset(f, lhs))
         } else {
             return None;
         };
+        // Only the distance matters to `!=`; the orders need constants.
+        let same_base = bound.base == self.start.base;
+        if !same_base || (bound.base.is_some() && cc != IntCC::Ne) {
+            return None;
+        }
+        let (start, bound) = (self.start.offset, bound.offset);
         let mask = u128::MAX >> (128 - self.bits);
         let half = 1u128 << (self.bits - 1);
         // The step as a magnitude and a direction.
@@ -235,16 +271,16 @@ impl Counter {
         match cc {
             IntCC::Ne => {
                 let gap = if up {
-                    bound.wrapping_sub(self.start) & mask
+                    bound.wrapping_sub(start) & mask
                 } else {
-                    self.start.wrapping_sub(bound) & mask
+                    start.wrapping_sub(bound) & mask
                 };
                 (gap != 0 && gap % step == 0).then_some(gap / step)
             }
-            IntCC::Ult if up => Self::counting_up(self.start, bound, step, mask),
+            IntCC::Ult if up => Self::counting_up(start, bound, step, mask),
             IntCC::Slt if up => {
                 // Signed values shifted to unsigned order.
-                Self::counting_up(self.start ^ half, bound ^ half, step, mask)
+                Self::counting_up(start ^ half, bound ^ half, step, mask)
             }
             _ => None,
         }

@@ -874,6 +874,7 @@ fn pipeline_levels_and_module_optimization() {
             "float_bits",
             "sink_pure_helpers",
             "bounded_loop_polls",
+            "chunked_loop_polls",
             "reg_access",
             "dce"
         ]
@@ -1287,5 +1288,175 @@ fn a_flag_read_stays_before_float_work_or_a_use_in_its_block() {
         let out = apply(&text, &[&SinkPureHelpers]);
         let first_block = body(&out).split("block1").next().unwrap_or("").to_string();
         assert!(first_block.contains("fp_host_flags"), "{between}:\n{out}");
+    }
+}
+
+#[test]
+fn counted_loops_with_a_register_bound_poll_once_per_chunk() {
+    for (start, step, cmp) in [
+        // x86_64 matmul-int: `add $4, %rax; cmp %rax, %rdi; jne`.
+        ("0x0", "0x4", "ne v0, v6"),
+        ("0x0", "0x1", "ne v6, v0"),
+        ("0x10", MINUS_ONE, "ne v6, v0"),
+        ("0x40", "0xfffffffffffffff8", "ne v6, v0"),
+    ] {
+        let text = counted_loop(start, step, "0x0", cmp);
+        let out = apply(&text, &[&ChunkedLoopPolls, &Dce]);
+        assert_eq!(out.matches("poll").count(), 1, "{cmp}:\n{out}");
+        // The back edge no longer polls: the latch jumps straight back.
+        assert!(
+            block_text(&out, "block2").starts_with("jump block1("),
+            "{cmp}:\n{out}"
+        );
+        // The poll exit stays, now after the chunk's poll.
+        assert_eq!(out.matches("exit").count(), 2, "{cmp}:\n{out}");
+    }
+}
+
+#[test]
+fn loops_that_are_not_counted_by_a_power_of_two_step_keep_their_poll() {
+    for (start, step, cmp) in [
+        ("0x0", "0x3", "ne v6, v0"),
+        ("0x0", "0x1", "ult v6, v0"),
+        ("0x0", "0x1", "eq v6, v0"),
+        // The chunk's span would wrap the counter.
+        ("0x0", "0x4000000000000000", "ne v6, v0"),
+    ] {
+        let text = counted_loop(start, step, "0x0", cmp);
+        let out = apply(&text, &[&ChunkedLoopPolls, &Dce]);
+        assert!(block_text(&out, "block2").contains("poll"), "{cmp}:\n{out}");
+    }
+}
+
+/// The instructions and terminator of block `name` in printed `text`.
+fn block_text(text: &str, name: &str) -> String {
+    let b = body(text);
+    let start = b
+        .find(&format!("{name}:"))
+        .or_else(|| b.find(&format!("{name}(")))
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"));
+    b[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with("block"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Answers every poll after the first `quiet` with "a signal is pending".
+struct PendingAfter {
+    quiet: usize,
+    polls: usize,
+}
+
+impl Env for PendingAfter {
+    fn helper(
+        &mut self,
+        h: Helper,
+        _args: &[u128],
+        _state: &mut GuestState,
+        _mem: &mut dyn Memory,
+    ) -> Result<Option<u128>, InterpError> {
+        Err(InterpError::Unsupported(format!("helper {h:?}")))
+    }
+
+    fn call(
+        &mut self,
+        target: u64,
+        _state: &mut GuestState,
+        _mem: &mut dyn Memory,
+    ) -> Result<u64, InterpError> {
+        Err(InterpError::Unsupported(format!("call {target:#x}")))
+    }
+
+    fn poll(&mut self) -> bool {
+        self.polls += 1;
+        self.polls > self.quiet
+    }
+}
+
+/// Runs `f` with `%a` = `a` and polls answering as [`PendingAfter`] does;
+/// returns how it left and `%b`.
+fn run_polled(f: &Function, a: u128, quiet: usize) -> (Outcome, u128) {
+    let mut st = GuestState::new(&f.regs);
+    st.regs[0] = a;
+    let mut mem = SparseMemory::new();
+    let mut env = PendingAfter { quiet, polls: 0 };
+    let outcome = run(f, &mut st, &mut mem, &mut env, 1_000_000).expect("runs");
+    (outcome, st.regs[1])
+}
+
+#[test]
+fn chunked_loops_run_every_trip_and_see_a_pending_signal_within_a_chunk() {
+    let before = parse_function(&counted_loop("0x0", "0x1", "0x0", "ne v6, v0"), regs()).unwrap();
+    let mut after = before.clone();
+    assert!(ChunkedLoopPolls.run(&mut after));
+    verify_function(&after).unwrap();
+    let most = MAX_UNPOLLED_TRIPS;
+    for trips in [1, most - 1, most, most + 1, 3 * most + 5] {
+        // No signal: the same exit, after every trip.
+        assert_eq!(
+            run_polled(&after, trips, usize::MAX),
+            (Outcome::Exit(0x10), trips)
+        );
+        assert_eq!(
+            run_polled(&before, trips, usize::MAX),
+            (Outcome::Exit(0x10), trips)
+        );
+        // A signal pending from the start: seen at the first chunk's end.
+        let seen = if trips > most {
+            (Outcome::Exit(0x4), most)
+        } else {
+            (Outcome::Exit(0x10), trips)
+        };
+        assert_eq!(run_polled(&after, trips, 0), seen, "{trips}");
+        // Pending from the second poll: the second chunk's end.
+        if trips > 2 * most {
+            assert_eq!(run_polled(&after, trips, 1), (Outcome::Exit(0x4), 2 * most));
+        }
+    }
+}
+
+/// A pointer loop from `%a + from` while `p + 8 cmp %a + to`.
+fn pointer_loop(from: &str, to: &str, cmp: &str) -> String {
+    format!(
+        "function f @0x0 {{
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = iconst.i64 {from}
+             v2 = iadd.i64 v0, v1
+             v3 = iconst.i64 {to}
+             v4 = iadd.i64 v0, v3
+             jump block1(v2)
+         block1(v5: i64):
+             v6 = iconst.i64 0x8
+             v7 = iadd.i64 v5, v6
+             v8 = icmp.i64 {cmp} v7, v4
+             brif v8, block2, block4
+         block2:
+             v9 = poll.i1
+             brif v9, block3, block1(v7)
+         block3:
+             write_reg.i64 %b, v7
+             exit v6
+         block4:
+             write_reg.i64 %b, v7
+             exit v3
+         }}"
+    )
+}
+
+#[test]
+fn pointer_loops_a_constant_distance_from_their_end_lose_their_poll() {
+    // x86_64 nbody: `lea 0x10(%rsp),%r12; lea 0x28(%rsp),%r13`, three trips.
+    let out = apply(
+        &pointer_loop("0x10", "0x28", "ne"),
+        &[&BoundedLoopPolls, &Dce],
+    );
+    assert!(!out.contains("poll"), "{out}");
+    // Steps over its end (wraps), and `<` needs constants.
+    for (from, to, cmp) in [("0x10", "0x2c", "ne"), ("0x10", "0x28", "ult")] {
+        let out = apply(&pointer_loop(from, to, cmp), &[&BoundedLoopPolls, &Dce]);
+        assert!(out.contains("poll"), "{from} {to} {cmp}:\n{out}");
     }
 }
