@@ -7,31 +7,34 @@
 //! This pass polls such a loop once per at most [`MAX_UNPOLLED_TRIPS`]
 //! iterations instead, by strip-mining it. A new header parameter `last`
 //! holds the counter's value on the last trip of the current chunk:
-//! - the one that steps it to `end`, when that is within that many trips
-//!   from where the chunk starts;
-//! - else the value that many trips on, less a step (the counter reaches
-//!   it exactly: it steps by a constant, modulo its width).
+//! - the loop's last trip, when that is within that many trips from where
+//!   the chunk starts;
+//! - else the trip that many on (the counter reaches its value exactly: it
+//!   steps by a constant, modulo its width), or any earlier one.
 //!
-//! The loop's test becomes `i == last`, which leaves the loop through a
-//! new block that takes the old exit when `i ± step = end`, and otherwise
-//! polls (leaving through the old poll exit when a signal is pending) and
-//! starts the next chunk. An iteration costs what it did without the poll,
-//! and the back edge steps the counter in place.
+//! The chunk never ends after the loop would have: `last` is at most the
+//! loop's own last trip. The loop's test becomes `i == last`, which leaves
+//! through a new block that asks the loop's own test: it takes the old
+//! exit, or polls (leaving through the old poll exit when a signal is
+//! pending) and starts the next chunk. An iteration costs what it did
+//! without the poll, and the back edge steps the counter in place.
 //!
 //! The pass takes innermost loops (a loop inside would delay the poll by
 //! its own run times as many trips) with one back edge, whose poll block
 //! (as the lifter builds it) is entered from a test that leaves the loop
-//! unless `i ± step != end`: `i` a header parameter that the back edge
-//! sets to `i ± step`, `step` a power of two, and `end` defined outside the
-//! loop. That is the shape of a rotated counting or pointer loop
-//! (`add $4, %rax; cmp %rax, %rdi; jne`, `addi a0, a0, 4; bne a0, a1`).
+//! unless `i ± step != end`, or `i + 1 < end` (signed or unsigned, `i + 1`
+//! maybe truncated to `end`'s narrower type): `i` a header parameter that
+//! the back edge sets to `i ± step`, `step` a power of two, and `end`
+//! defined outside the loop or constant. That is the shape of a rotated
+//! counting or pointer loop (`add $4, %rax; cmp %rax, %rdi; jne`,
+//! `addi a0, a0, 4; bne a0, a1`, `add x0, x0, #1; cmp w19, w0; b.gt`).
 
 use crate::function::{Block, BlockCall, Function, Terminator, Value};
 use crate::ops::{Imm, IntCC, Opcode};
 use crate::types::Type;
 
 use super::loops::{Loop, LoopForest};
-use super::polls::{back_edge_poll, int_constant, stepped, MAX_UNPOLLED_TRIPS};
+use super::polls::{back_edge_poll, stepped, MAX_UNPOLLED_TRIPS};
 use super::util::reverse_post_order;
 use super::Pass;
 
@@ -66,17 +69,40 @@ struct Plan {
     test: Block,
     /// Where `test` leaves the loop.
     exit: BlockCall,
+    /// `test`'s condition, and whether the loop goes on when it is set.
+    cond: Value,
+    on_if_set: bool,
+    /// How `cond` bounds the counter.
+    form: Form,
+    /// For [`Form::Below`]: a signed compare.
+    signed: bool,
     /// The counter: the header parameter's index.
     counter: usize,
-    /// The counter's value after a trip (`i ± step`), which `test` compares.
+    /// The counter's value after a trip (`i ± step`), which `test` compares
+    /// (or its truncation to `cmp_ty`).
     next: Value,
     /// What `next` is compared with.
     end: Value,
+    /// `end` is defined inside the loop (and copied where it is needed).
+    end_inside: bool,
+    /// The counter's type.
     ty: Type,
+    /// The compare's type: `ty`, or narrower for a truncated counter.
+    cmp_ty: Type,
     /// The step's magnitude, a power of two.
     step: u128,
     /// The counter counts up.
     up: bool,
+}
+
+/// How a loop's test bounds its counter: it goes on while
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    /// `next != end`;
+    Unequal,
+    /// `next < end`, signed or unsigned, `next` maybe truncated to `end`'s
+    /// type (a 32-bit `i < n` over a 64-bit register).
+    Below,
 }
 
 /// The first loop of `f` that can be chunked.
@@ -98,10 +124,16 @@ fn is_innermost(forest: &LoopForest, l: &Loop) -> bool {
         .all(|other| other.header == l.header || !l.contains(other.header))
 }
 
+/// The plan for chunking `l`, when it has the shape the module
+/// documentation describes.
 fn plan(f: &Function, forest: &LoopForest, l: &Loop) -> Option<Plan> {
     let [latch] = l.latches[..] else {
         return None;
     };
+    // The entry block takes no parameters: its loop keeps its poll.
+    if Some(l.header) == f.entry() {
+        return None;
+    }
     back_edge_poll(f, latch, l)?;
     let [test] = f.preds(latch)[..] else {
         return None;
@@ -123,28 +155,23 @@ fn plan(f: &Function, forest: &LoopForest, l: &Loop) -> Option<Plan> {
     if l.contains(exit.block) {
         return None;
     }
-    let d = f.defining_inst(*cond)?;
-    let (Opcode::Icmp, Imm::Cc(cc)) = (d.op, d.imm) else {
-        return None;
-    };
-    let cc = if on_if_set { cc } else { cc.inverse() };
-    if cc != IntCC::Ne {
-        return None;
-    }
     let back = back_edge(f, latch)?;
-    let (counter, next, end) = [(d.args[0], d.args[1]), (d.args[1], d.args[0])]
-        .into_iter()
-        .find_map(|(next, end)| {
-            let counter = back.args.iter().position(|&a| a == next)?;
-            let (base, _) = stepped(f, next)?;
-            (base == f.block(l.header).params[counter]).then_some((counter, next, end))
-        })?;
+    let t = counting_test(f, l, &back, *cond, on_if_set)?;
+    let (form, signed, counter, next, c, end) =
+        (t.form, t.signed, t.counter, t.next, t.step, t.end);
     let outside = |v: Value| forest.def_block(f, v).is_some_and(|b| !l.contains(b));
-    if !outside(end) && int_constant(f, end).is_none() {
+    // Defined inside the loop, the end must be something `end_in` can
+    // compute again outside: a constant, or a width change of a value
+    // from outside (the lifter truncates a register where it compares).
+    let copyable = f.defining_inst(end).is_some_and(|d| match d.op {
+        Opcode::Iconst => true,
+        Opcode::Ireduce | Opcode::Uext | Opcode::Sext => outside(d.args[0]),
+        _ => false,
+    });
+    if !outside(end) && !copyable {
         return None;
     }
     let ty = f.value_type(next);
-    let (_, c) = stepped(f, next)?;
     let mask = ty.mask();
     let half = 1u128 << (ty.bits() - 1);
     let (up, step) = if c < half {
@@ -152,19 +179,89 @@ fn plan(f: &Function, forest: &LoopForest, l: &Loop) -> Option<Plan> {
     } else {
         (false, c.wrapping_neg() & mask)
     };
-    // The chunk's span must not wrap the counter's width.
-    let fits = step.is_power_of_two() && step * MAX_UNPOLLED_TRIPS <= half;
+    // The chunk's span must not wrap the counter's width; `<` loops count
+    // up by one.
+    let fits = match form {
+        Form::Unequal => step.is_power_of_two() && step * MAX_UNPOLLED_TRIPS <= half,
+        Form::Below => up && step == 1,
+    };
     fits.then_some(Plan {
         header: l.header,
         latch,
         test,
         exit,
+        cond: *cond,
+        on_if_set,
+        form,
+        signed,
         counter,
         next,
         end,
+        end_inside: !outside(end),
         ty,
+        cmp_ty: f.value_type(end),
         step,
         up,
+    })
+}
+
+/// What a loop's test says of its counter.
+struct CountingTest {
+    form: Form,
+    signed: bool,
+    counter: usize,
+    next: Value,
+    /// The counter's step, modulo its width.
+    step: u128,
+    end: Value,
+}
+
+/// The test `cond` of `l` (going on when it is `on_if_set`) as a bound on
+/// a counter that `back` (the back edge) steps: `next ≠ end` or
+/// `next < end` for `next` the counter's next value or its truncation.
+fn counting_test(
+    f: &Function,
+    l: &Loop,
+    back: &BlockCall,
+    cond: Value,
+    on_if_set: bool,
+) -> Option<CountingTest> {
+    let d = f.defining_inst(cond)?;
+    let (Opcode::Icmp, Imm::Cc(cc)) = (d.op, d.imm) else {
+        return None;
+    };
+    // Normalized: the loop goes on while `lhs cc rhs`.
+    let cc = if on_if_set { cc } else { cc.inverse() };
+    let (form, small, big) = match cc {
+        IntCC::Ne => (Form::Unequal, d.args[0], d.args[1]),
+        IntCC::Slt | IntCC::Ult => (Form::Below, d.args[0], d.args[1]),
+        IntCC::Sgt | IntCC::Ugt => (Form::Below, d.args[1], d.args[0]),
+        _ => return None,
+    };
+    let params = &f.block(l.header).params;
+    // The counter's next value, or (for `<`) its truncation, on one side.
+    let counted = |v: Value| {
+        let next = match f.defining_inst(v) {
+            Some(r) if r.op == Opcode::Ireduce && form == Form::Below => r.args[0],
+            _ => v,
+        };
+        let counter = back.args.iter().position(|&a| a == next)?;
+        let (base, step) = stepped(f, next)?;
+        (base == params[counter]).then_some((counter, next, step))
+    };
+    let ((counter, next, c), end) = match form {
+        Form::Unequal => counted(small)
+            .map(|n| (n, big))
+            .or_else(|| counted(big).map(|n| (n, small)))?,
+        Form::Below => (counted(small)?, big),
+    };
+    Some(CountingTest {
+        form,
+        signed: matches!(cc, IntCC::Slt | IntCC::Sgt),
+        counter,
+        next,
+        step: c,
+        end,
     })
 }
 
@@ -221,19 +318,22 @@ fn chunk(f: &mut Function, p: &Plan) {
 
     // At the chunk's end: leave when it is the loop's end, else poll and
     // start the next chunk where the back edge would have gone on.
+    // (The test asked again there, so the loop no longer computes it.)
     let repoll = f.add_block();
-    let end = end_in(f, p, chunk_done, pc);
+    let test = f.defining_inst(p.cond).expect("tests are compares").clone();
     let at_done = At {
         block: chunk_done,
         pc,
     };
-    let done = at_done.ins(f, Opcode::Icmp, p.ty, vec![p.next, end], Imm::Cc(IntCC::Eq));
+    let goes_on = at_done.ins(f, test.op, test.ty, test.args, test.imm);
+    let (on, off) = (BlockCall::new(repoll), p.exit.clone());
+    let (then_dest, else_dest) = if p.on_if_set { (on, off) } else { (off, on) };
     f.set_terminator(
         chunk_done,
         Terminator::Brif {
-            cond: done,
-            then_dest: p.exit.clone(),
-            else_dest: BlockCall::new(repoll),
+            cond: goes_on,
+            then_dest,
+            else_dest,
         },
     );
     let restart = f.add_block();
@@ -287,9 +387,16 @@ fn enter_first_chunks(f: &mut Function, p: &Plan, pc: Option<u64>) {
 /// loop's end when that is within [`MAX_UNPOLLED_TRIPS`] trips, else the
 /// last of that many.
 fn chunk_last(f: &mut Function, p: &Plan, block: Block, start: Value, pc: Option<u64>) -> Value {
-    let at = At { block, pc };
+    match p.form {
+        Form::Unequal => last_unequal(f, p, At { block, pc }, start),
+        Form::Below => last_below(f, p, At { block, pc }, start),
+    }
+}
+
+/// [`chunk_last`] of a loop that goes on while `next != end`.
+fn last_unequal(f: &mut Function, p: &Plan, at: At, start: Value) -> Value {
     let ty = p.ty;
-    let end = end_in(f, p, block, pc);
+    let end = end_in(f, p, at.block, at.pc);
     let gap = if p.up {
         at.ins(f, Opcode::Isub, ty, vec![end, start], Imm::None)
     } else {
@@ -327,13 +434,62 @@ fn chunk_last(f: &mut Function, p: &Plan, block: Block, start: Value, pc: Option
     )
 }
 
+/// [`chunk_last`] of a loop that goes on while `next < end`, counting up
+/// by one (in `cmp_ty`, truncated): the loop ends on trip `end - start`
+/// when that is positive, and runs at least one trip in any case.
+fn last_below(f: &mut Function, p: &Plan, at: At, start: Value) -> Value {
+    let cty = p.cmp_ty;
+    let narrow = cty != p.ty;
+    let first = if narrow {
+        at.ins(f, Opcode::Ireduce, cty, vec![start], Imm::None)
+    } else {
+        start
+    };
+    let end = end_in(f, p, at.block, at.pc);
+    let at_most = if p.signed { IntCC::Sle } else { IntCC::Ule };
+    let past = at.ins(f, Opcode::Icmp, cty, vec![end, first], Imm::Cc(at_most));
+    let gap = at.ins(f, Opcode::Isub, cty, vec![end, first], Imm::None);
+    let one = at.iconst(f, cty, 1);
+    // Trips before the last: `gap - 1` when the end is near, else a
+    // chunk's worth, and none when the counter starts at or past the end.
+    let before_last = at.ins(f, Opcode::Isub, cty, vec![gap, one], Imm::None);
+    let most = at.iconst(f, cty, MAX_UNPOLLED_TRIPS);
+    let near = at.ins(
+        f,
+        Opcode::Icmp,
+        cty,
+        vec![before_last, most],
+        Imm::Cc(IntCC::Ult),
+    );
+    let chunk = at.iconst(f, cty, MAX_UNPOLLED_TRIPS - 1);
+    let ahead = at.ins(
+        f,
+        Opcode::Select,
+        cty,
+        vec![near, before_last, chunk],
+        Imm::None,
+    );
+    let zero = at.iconst(f, cty, 0);
+    let ahead = at.ins(f, Opcode::Select, cty, vec![past, zero, ahead], Imm::None);
+    let ahead = if narrow {
+        at.ins(f, Opcode::Uext, p.ty, vec![ahead], Imm::None)
+    } else {
+        ahead
+    };
+    at.ins(f, Opcode::Iadd, p.ty, vec![start, ahead], Imm::None)
+}
+
 /// The loop's end as a value usable in `block`: itself, or a copy of the
-/// constant defined inside the loop.
+/// instruction that defines it inside the loop (see `plan`).
 fn end_in(f: &mut Function, p: &Plan, block: Block, pc: Option<u64>) -> Value {
-    match int_constant(f, p.end) {
-        Some(bits) => At { block, pc }.iconst(f, p.ty, bits),
-        None => p.end,
+    if !p.end_inside {
+        return p.end;
     }
+    let d = f
+        .defining_inst(p.end)
+        .expect("ends inside are results")
+        .clone();
+    At { block, pc }.ins(f, d.op, d.ty, d.args, d.imm)
 }
 
 /// Where new instructions go: the end of `block`, attributed to guest

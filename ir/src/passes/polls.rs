@@ -197,7 +197,7 @@ pub(super) fn stepped(f: &Function, v: Value) -> Option<(Value, u128)> {
 }
 
 /// The bits of `v` when an `iconst` defines it.
-pub(super) fn int_constant(f: &Function, v: Value) -> Option<u128> {
+fn int_constant(f: &Function, v: Value) -> Option<u128> {
     let d = f.defining_inst(v)?;
     match (d.op, d.imm) {
         (Opcode::Iconst, Imm::Int(bits)) => Some(bits),

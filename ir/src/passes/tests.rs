@@ -1299,6 +1299,8 @@ fn counted_loops_with_a_register_bound_poll_once_per_chunk() {
         ("0x0", "0x1", "ne v6, v0"),
         ("0x10", MINUS_ONE, "ne v6, v0"),
         ("0x40", "0xfffffffffffffff8", "ne v6, v0"),
+        ("0x0", "0x1", "ult v6, v0"),
+        ("0xfffffffffffffff0", "0x1", "sgt v0, v6"),
     ] {
         let text = counted_loop(start, step, "0x0", cmp);
         let out = apply(&text, &[&ChunkedLoopPolls, &Dce]);
@@ -1314,10 +1316,12 @@ fn counted_loops_with_a_register_bound_poll_once_per_chunk() {
 }
 
 #[test]
-fn loops_that_are_not_counted_by_a_power_of_two_step_keep_their_poll() {
+fn loops_not_counted_by_a_power_of_two_step_or_up_by_one_keep_their_poll() {
     for (start, step, cmp) in [
         ("0x0", "0x3", "ne v6, v0"),
-        ("0x0", "0x1", "ult v6, v0"),
+        // `<` loops must count up by one.
+        ("0x0", "0x2", "ult v6, v0"),
+        ("0x10", MINUS_ONE, "slt v6, v0"),
         ("0x0", "0x1", "eq v6, v0"),
         // The chunk's span would wrap the counter.
         ("0x0", "0x4000000000000000", "ne v6, v0"),
@@ -1459,4 +1463,105 @@ fn pointer_loops_a_constant_distance_from_their_end_lose_their_poll() {
         let out = apply(&pointer_loop(from, to, cmp), &[&BoundedLoopPolls, &Dce]);
         assert!(out.contains("poll"), "{from} {to} {cmp}:\n{out}");
     }
+}
+
+/// A loop over `v4` (from `start`, `v6 = v4 + 1`) that goes on while
+/// `cmp` holds of `v8` (`v6` truncated to 32 bits) and `v9` (`%a`'s low
+/// half), as aarch64's `add x0, x0, #1; cmp w19, w0; b.gt` lifts: with
+/// `inside`, `v9` is computed in the loop, where the compare is.
+fn narrow_counted_loop(start: &str, cmp: &str, inside: bool) -> String {
+    let (before, within) = if inside {
+        ("", "v9 = ireduce.i32 v0")
+    } else {
+        ("v9 = ireduce.i32 v0", "")
+    };
+    format!(
+        "function f @0x0 {{
+         block0:
+             v0 = read_reg.i64 %a
+             v1 = iconst.i64 0x10
+             {before}
+             v3 = iconst.i64 {start}
+             jump block1(v3)
+         block1(v4: i64):
+             {within}
+             v5 = iconst.i64 0x1
+             v6 = iadd.i64 v4, v5
+             v8 = ireduce.i32 v6
+             v7 = icmp.i32 {cmp}
+             brif v7, block2, block4
+         block2:
+             v10 = poll.i1
+             brif v10, block3, block1(v6)
+         block3:
+             v11 = iconst.i64 0x4
+             write_reg.i64 %b, v6
+             exit v11
+         block4:
+             write_reg.i64 %b, v6
+             exit v1
+         }}"
+    )
+}
+
+/// Trips of [`narrow_counted_loop`] from low half `low` with `%a` = `a`,
+/// counted up to a little past 100,000.
+fn trips_below(cmp: &str, low: u128, a: u128) -> u128 {
+    let signed = |x: u128| x as u32 as i32;
+    let goes_on = |x: u128| match &cmp[..3] {
+        "sgt" | "slt" => signed(x) < signed(a),
+        _ => x < a,
+    };
+    let mut x = low;
+    for trips in 1..=100_001 {
+        x = (x + 1) & 0xffff_ffff;
+        if !goes_on(x) {
+            return trips;
+        }
+    }
+    u128::MAX
+}
+
+#[test]
+fn counting_loops_below_a_register_bound_poll_once_per_chunk() {
+    let mut runs = 0;
+    for cmp in ["sgt v9, v8", "slt v8, v9", "ult v8, v9", "ugt v9, v8"] {
+        for (start, inside) in [
+            ("0x0", false),
+            ("0xfffffffffffffff0", true),
+            ("0x7ffffffe", false),
+        ] {
+            let text = narrow_counted_loop(start, cmp, inside);
+            let before = parse_function(&text, regs()).unwrap();
+            let mut after = before.clone();
+            assert!(ChunkedLoopPolls.run(&mut after), "{cmp}");
+            verify_function(&after).unwrap();
+            assert!(block_text(&print_function(&after), "block2").starts_with("jump"));
+            let most = MAX_UNPOLLED_TRIPS;
+            // Bounds below, at and past the start, near and far (as
+            // distances from the start's low half).
+            let low = u128::from_str_radix(&start[2..], 16).unwrap() & 0xffff_ffff;
+            for delta in [
+                -5i128,
+                0,
+                1,
+                5,
+                most as i128 - 3,
+                most as i128,
+                3 * most as i128 + 7,
+            ] {
+                let a = (low as i128 + delta) as u128 & 0xffff_ffff;
+                if trips_below(cmp, low, a) > 100_000 {
+                    continue; // Wraps around: too long to interpret.
+                }
+                runs += 1;
+                assert_eq!(
+                    run_polled(&after, a, usize::MAX),
+                    run_polled(&before, a, usize::MAX),
+                    "{cmp} start {start} a {a:#x}"
+                );
+            }
+        }
+    }
+    assert!(runs > 60, "{runs} cases");
 }
