@@ -410,14 +410,7 @@ fn last_unequal(f: &mut Function, p: &Plan, at: At, start: Value) -> Value {
     let before_last = at.ins(f, Opcode::Isub, ty, vec![gap, step], Imm::None);
     let log = at.iconst(f, Type::I8, u128::from(p.step.trailing_zeros()));
     let trips_left = at.ins(f, Opcode::Rotr, ty, vec![before_last, log], Imm::None);
-    let most = at.iconst(f, ty, MAX_UNPOLLED_TRIPS);
-    let near = at.ins(
-        f,
-        Opcode::Icmp,
-        ty,
-        vec![trips_left, most],
-        Imm::Cc(IntCC::Ult),
-    );
+    let near = at.within_a_chunk(f, ty, trips_left);
     // The counter's value on the last trip: one step short of where it goes.
     let (back_one, span) = (p.step, p.step * (MAX_UNPOLLED_TRIPS - 1));
     let signed = |x: u128| if p.up { x } else { x.wrapping_neg() };
@@ -453,14 +446,7 @@ fn last_below(f: &mut Function, p: &Plan, at: At, start: Value) -> Value {
     // Trips before the last: `gap - 1` when the end is near, else a
     // chunk's worth, and none when the counter starts at or past the end.
     let before_last = at.ins(f, Opcode::Isub, cty, vec![gap, one], Imm::None);
-    let most = at.iconst(f, cty, MAX_UNPOLLED_TRIPS);
-    let near = at.ins(
-        f,
-        Opcode::Icmp,
-        cty,
-        vec![before_last, most],
-        Imm::Cc(IntCC::Ult),
-    );
+    let near = at.within_a_chunk(f, cty, before_last);
     let chunk = at.iconst(f, cty, MAX_UNPOLLED_TRIPS - 1);
     let ahead = at.ins(
         f,
@@ -518,5 +504,12 @@ impl At {
             Vec::new(),
             Imm::Int(bits & ty.mask()),
         )
+    }
+
+    /// `trips < MAX_UNPOLLED_TRIPS`, unsigned.
+    fn within_a_chunk(self, f: &mut Function, ty: Type, trips: Value) -> Value {
+        let most = self.iconst(f, ty, MAX_UNPOLLED_TRIPS);
+        let cc = Imm::Cc(IntCC::Ult);
+        self.ins(f, Opcode::Icmp, ty, vec![trips, most], cc)
     }
 }

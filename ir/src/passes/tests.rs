@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::function::RegFile;
-use crate::interp::{run, Env, GuestState, InterpError, Memory, Outcome, SparseMemory};
+use crate::interp::{run, Env, GuestState, InterpError, Memory, NoEnv, Outcome, SparseMemory};
 use crate::ops::Helper;
 use crate::parse::parse_function;
 use crate::print::print_function;
@@ -1357,20 +1357,20 @@ impl Env for PendingAfter {
     fn helper(
         &mut self,
         h: Helper,
-        _args: &[u128],
-        _state: &mut GuestState,
-        _mem: &mut dyn Memory,
+        args: &[u128],
+        state: &mut GuestState,
+        mem: &mut dyn Memory,
     ) -> Result<Option<u128>, InterpError> {
-        Err(InterpError::Unsupported(format!("helper {h:?}")))
+        NoEnv.helper(h, args, state, mem)
     }
 
     fn call(
         &mut self,
         target: u64,
-        _state: &mut GuestState,
-        _mem: &mut dyn Memory,
+        state: &mut GuestState,
+        mem: &mut dyn Memory,
     ) -> Result<u64, InterpError> {
-        Err(InterpError::Unsupported(format!("call {target:#x}")))
+        NoEnv.call(target, state, mem)
     }
 
     fn poll(&mut self) -> bool {
