@@ -78,8 +78,8 @@ struct Plan {
     signed: bool,
     /// The counter: the header parameter's index.
     counter: usize,
-    /// The counter's value after a trip (`i ± step`), which `test` compares
-    /// (or its truncation to `cmp_ty`).
+    /// The counter's value after a trip (`i ± step`), which `test`
+    /// compares (itself, or truncated to `cmp_ty`).
     next: Value,
     /// What `next` is compared with.
     end: Value,
@@ -320,12 +320,12 @@ fn chunk(f: &mut Function, p: &Plan) {
     // start the next chunk where the back edge would have gone on.
     // (The test asked again there, so the loop no longer computes it.)
     let repoll = f.add_block();
-    let test = f.defining_inst(p.cond).expect("tests are compares").clone();
+    let compare = f.defining_inst(p.cond).expect("tests are compares").clone();
     let at_done = At {
         block: chunk_done,
         pc,
     };
-    let goes_on = at_done.ins(f, test.op, test.ty, test.args, test.imm);
+    let goes_on = at_done.ins(f, compare.op, compare.ty, compare.args, compare.imm);
     let (on, off) = (BlockCall::new(repoll), p.exit.clone());
     let (then_dest, else_dest) = if p.on_if_set { (on, off) } else { (off, on) };
     f.set_terminator(
@@ -411,12 +411,12 @@ fn last_unequal(f: &mut Function, p: &Plan, at: At, start: Value) -> Value {
     let log = at.iconst(f, Type::I8, u128::from(p.step.trailing_zeros()));
     let trips_left = at.ins(f, Opcode::Rotr, ty, vec![before_last, log], Imm::None);
     let near = at.within_a_chunk(f, ty, trips_left);
-    // The counter's value on the last trip: one step short of where it goes.
-    let (back_one, span) = (p.step, p.step * (MAX_UNPOLLED_TRIPS - 1));
-    let signed = |x: u128| if p.up { x } else { x.wrapping_neg() };
-    let back_one = at.iconst(f, ty, signed(back_one).wrapping_neg());
+    // The counter's value on the last trip: one step short of where it
+    // goes (`iconst` masks the wrapped constants to the width).
+    let stride = if p.up { p.step } else { p.step.wrapping_neg() };
+    let back_one = at.iconst(f, ty, stride.wrapping_neg());
     let near_last = at.ins(f, Opcode::Iadd, ty, vec![end, back_one], Imm::None);
-    let span = at.iconst(f, ty, signed(span));
+    let span = at.iconst(f, ty, stride.wrapping_mul(MAX_UNPOLLED_TRIPS - 1));
     let far_last = at.ins(f, Opcode::Iadd, ty, vec![start, span], Imm::None);
     at.ins(
         f,

@@ -155,6 +155,8 @@ struct Offset {
     offset: u128,
 }
 
+/// `v` as an [`Offset`]: a constant, a value plus or minus a constant, or
+/// itself.
 fn offset(f: &Function, v: Value) -> Offset {
     if let Some(c) = int_constant(f, v) {
         return Offset {
